@@ -1,0 +1,57 @@
+"""Paths, model ids and defaults shared by the whole pack."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+DATA_DIR = PACKAGE_DIR / "data"
+
+FUN_IMAGES_DIR = REPO_ROOT / "fun_images"
+SKIN_PROXIES_DIR = REPO_ROOT / "skin_proxies"
+TEMPLATES_DIR = REPO_ROOT / "templates"
+NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+
+PROJECT_TAG = "derm-assist-workshop"
+
+IMAGENET_MODEL_ID = "google/mobilenet_v2_1.0_224"
+SKIN_MODEL_ID = "Anwarkh1/Skin_Cancer-Image_Classification"
+HF_TASK = "image-classification"
+
+# The skin-cancer ViT's labels, exactly as the model returns them.
+SKIN_LABELS = (
+    "benign_keratosis-like_lesions",
+    "basal_cell_carcinoma",
+    "actinic_keratoses",
+    "vascular_lesions",
+    "melanocytic_Nevi",
+    "melanoma",
+    "dermatofibroma",
+)
+
+DEFAULT_INSTANCE_TYPE = "ml.m5.large"
+DEFAULT_REGION = "eu-west-2"
+
+# Hugging Face PyTorch inference DLC: recent enough that JSON base64 inputs decode (transformers >= 4.32).
+HF_TRANSFORMERS_VERSION = "4.51.3"
+HF_PYTORCH_VERSION = "2.6.0"
+HF_PY_VERSION = "py312"
+
+# Payload limits enforced by SageMaker.
+REALTIME_PAYLOAD_LIMIT = 6 * 1024 * 1024
+SERVERLESS_PAYLOAD_LIMIT = 4 * 1024 * 1024
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+
+
+def work_dir(path: str | os.PathLike | None = None) -> Path:
+    """The learner's work folder (state, results, worksheets). Git ignores it.
+
+    Order: an explicit ``path``, then ``$DERM_ASSIST_WORK_DIR``, then ``work/`` in the repo.
+    """
+    chosen = path or os.environ.get("DERM_ASSIST_WORK_DIR") or (REPO_ROOT / "work")
+    folder = Path(chosen).expanduser().resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

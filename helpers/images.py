@@ -1,0 +1,199 @@
+"""Load, clean and encode images before they leave the machine.
+
+What the endpoint receives is always a fresh JPEG made by :func:`prepare_payload`: upright (EXIF
+orientation applied), RGB, no metadata (no GPS, device or timestamps), and downscaled so the payload
+stays far below SageMaker's 6 MB limit. The models resize to 224x224 anyway, so a 1024-pixel side
+changes nothing they see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Union
+
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from .config import IMAGE_SUFFIXES
+from .errors import BadInputError
+
+ImageSource = Union[str, os.PathLike, bytes, Image.Image]
+
+# The longest side we send. Both models resize to 224 px; 1024 keeps detail and payloads ~100-300 kB.
+MAX_SIDE = 1024
+JPEG_QUALITY = 92
+# Refuse images bigger than this many pixels without decoding them (decompression bombs).
+MAX_PIXELS = 90_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+_FITZPATRICK = re.compile(r"fitzpatrick-(VI|IV|V|III|II|I)(?![A-Z])", re.IGNORECASE)
+FITZPATRICK_TYPES = ("I", "II", "III", "IV", "V", "VI")
+
+
+@dataclass(frozen=True)
+class Payload:
+    """Bytes ready for ``InvokeEndpoint`` and what they are."""
+
+    body: bytes
+    content_type: str
+    width: int
+    height: int
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    """The image files in ``folder`` (not recursive), sorted by name. READMEs and the like are skipped."""
+    path = Path(folder).expanduser()
+    if not path.exists():
+        raise BadInputError(f"Folder not found: {path}. Check the path, or run from the repository root.")
+    if not path.is_dir():
+        raise BadInputError(f"{path} is a file, not a folder. Pass a folder of images, or the file itself.")
+    return sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """Files stay as they are; folders become the images inside them."""
+    result: list[Path] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        result.extend(list_images(path) if path.is_dir() else [path])
+    return result
+
+
+def _describe(source: ImageSource) -> str:
+    return str(source) if isinstance(source, (str, os.PathLike)) else "the image"
+
+
+def read_bytes(path: str | os.PathLike) -> bytes:
+    """Read a file, turning every way it can go wrong into one line."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise BadInputError(f"File not found: {p}. Check the name, or list the folder with `ls`.")
+    if p.is_dir():
+        raise BadInputError(f"{p} is a folder; pass an image file (or use a command that takes folders).")
+    data = p.read_bytes()
+    if not data:
+        raise BadInputError(f"{p} is empty (0 bytes). Copy the image again.")
+    return data
+
+
+def _sniff_unsupported(data: bytes, name: str) -> None:
+    head = data[:64]
+    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypheif", b"ftyphevc"):
+        raise BadInputError(
+            f"{name} is a HEIC/HEIF photo (iPhone format), which Pillow cannot read here. "
+            "Export it as JPEG (Photos: File > Export, or `heif-convert in.heic out.jpg`) and try again."
+        )
+    if head.startswith(b"%PDF"):
+        raise BadInputError(f"{name} is a PDF, not an image. Export the page as PNG or JPEG first.")
+
+
+def load_image(source: ImageSource) -> Image.Image:
+    """Open an image as upright RGB. Transparent parts go on white; animations give their first frame.
+
+    Raises :class:`BadInputError` (one line) for missing, empty, truncated, non-image or oversized input.
+    """
+    if isinstance(source, Image.Image):
+        return to_rgb(ImageOps.exif_transpose(source))
+    name = _describe(source)
+    data = source if isinstance(source, bytes) else read_bytes(source)
+    if not data:
+        raise BadInputError(f"{name} is empty (0 bytes).")
+    _sniff_unsupported(data, name)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.width * image.height > MAX_PIXELS:
+                raise Image.DecompressionBombError("too many pixels")
+            image.seek(0)
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise BadInputError(
+            f"{name} is too large to decode safely (over {MAX_PIXELS // 1_000_000} megapixels). "
+            "Resize it below 9000x9000 pixels first."
+        ) from None
+    except UnidentifiedImageError:
+        raise BadInputError(
+            f"{name} is not an image Pillow can read (JPEG, PNG, WebP, GIF, BMP, TIFF). "
+            "Check the file, or re-save it as JPEG."
+        ) from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise BadInputError(f"{name} looks damaged or truncated ({exc}). Copy or download it again.") from None
+    return to_rgb(ImageOps.exif_transpose(image))
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Any Pillow mode to 8-bit RGB: alpha composited on white, 16-bit scaled, CMYK converted."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        import numpy as np
+
+        array = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if array.max() > 255 else 255.0
+        image = Image.fromarray((array / top * 255).clip(0, 255).astype("uint8"), mode="L")
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if image.mode in ("LA", "PA"):
+        image = image.convert("RGBA")
+    if image.mode == "RGBA":
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        background.paste(image, mask=image.getchannel("A"))
+        return background
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    return image
+
+
+def downscale(image: Image.Image, max_side: int = MAX_SIDE) -> Image.Image:
+    """Shrink so the longest side is at most ``max_side``; never enlarge."""
+    if max(image.size) <= max_side:
+        return image
+    copy = image.copy()
+    copy.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return copy
+
+
+def encode_jpeg(image: Image.Image, quality: int = JPEG_QUALITY) -> bytes:
+    """JPEG bytes with no metadata at all: no EXIF (so no GPS), no ICC profile, no comments."""
+    buffer = io.BytesIO()
+    to_rgb(image).save(buffer, format="JPEG", quality=quality, optimize=True)
+    return buffer.getvalue()
+
+
+def prepare_payload(source: ImageSource, max_side: int = MAX_SIDE) -> Payload:
+    """What we send to the endpoint: upright, RGB, metadata stripped, downscaled, JPEG."""
+    image = downscale(load_image(source), max_side)
+    return Payload(encode_jpeg(image), "image/jpeg", image.width, image.height)
+
+
+def fingerprint(image: Image.Image) -> list[int]:
+    """A tiny 8x8 RGB thumbnail (192 numbers) that survives re-encoding: how the mock recognises an image."""
+    thumb = to_rgb(image).resize((8, 8), Image.Resampling.BOX)
+    return [value for pixel in thumb.getdata() for value in pixel]
+
+
+def fingerprint_distance(a: list[int], b: list[int]) -> float:
+    """Mean absolute difference of two fingerprints (0 = identical, 255 = opposite)."""
+    return sum(abs(x - y) for x, y in zip(a, b)) / max(len(a), 1)
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    return sha256_bytes(read_bytes(path))
+
+
+def fitzpatrick_type(path: str | os.PathLike) -> str | None:
+    """The Fitzpatrick type (``"I"`` .. ``"VI"``) from a name like ``lesion-03_fitzpatrick-IV_irregular.png``."""
+    match = _FITZPATRICK.search(Path(path).name)
+    return match.group(1).upper() if match else None
+
+
+# Truncated files are refused rather than half-decoded.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
