@@ -49,3 +49,110 @@ class ModelRejectedError(DermAssistError):
 
 class TransientEndpointError(DermAssistError):
     """Throttling, timeouts and 5xx: worth retrying."""
+
+
+# --- AWS errors -> one line -------------------------------------------------------------------------
+
+_CREDENTIAL_CODES = {
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "RequestExpired",
+}
+TRANSIENT_CODES = {
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "ServiceUnavailable",
+    "InternalFailure",
+    "InternalServerError",
+    "InternalDependencyException",
+    "ModelNotReadyException",
+}
+
+
+def error_code(exc: BaseException) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def error_message(exc: BaseException) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Message", "")) or str(exc)
+
+
+def http_status(exc: BaseException) -> int:
+    response = getattr(exc, "response", None) or {}
+    return int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth retrying: throttling, 5xx, timeouts and dropped connections."""
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import ReadTimeoutError
+
+    if isinstance(exc, (ReadTimeoutError, BotoConnectionError)):
+        return True
+    code = error_code(exc)
+    if code in TRANSIENT_CODES:
+        return True
+    status = http_status(exc)
+    return status >= 500 and code != "ModelError"
+
+
+def explain_aws_error(exc: BaseException, *, action: str, endpoint: str | None = None) -> DermAssistError:
+    """Turn a botocore error into the one-line error a learner should read."""
+    from botocore.exceptions import NoCredentialsError, NoRegionError, ReadTimeoutError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+
+    if isinstance(exc, DermAssistError):
+        return exc
+    if isinstance(exc, NoCredentialsError):
+        return CredentialsError(
+            f"{action}: no AWS credentials found. In SageMaker Studio they are automatic; elsewhere run "
+            "`aws configure` or start the local mock (`derm-assist mock`) and export what it prints."
+        )
+    if isinstance(exc, NoRegionError):
+        return BadInputError(f"{action}: no AWS region set. Export AWS_DEFAULT_REGION=eu-west-2 (or your region).")
+    if isinstance(exc, ReadTimeoutError):
+        return TransientEndpointError(
+            f"{action}: the endpoint did not answer in time. A serverless endpoint may be cold-starting: try again."
+        )
+    if isinstance(exc, BotoConnectionError):
+        return TransientEndpointError(
+            f"{action}: cannot reach {getattr(exc, 'kwargs', {}).get('endpoint_url', 'AWS')}. "
+            "Check the network, or that the local mock is running."
+        )
+    code, message = error_code(exc), error_message(exc)
+    if code in _CREDENTIAL_CODES:
+        return CredentialsError(
+            f"{action}: your AWS credentials were refused or have expired ({code}). "
+            "Restart the Studio session or refresh your sandbox credentials, then re-run the cell."
+        )
+    if code == "ResourceLimitExceeded":
+        return QuotaExceededError(
+            f"{action}: the account's quota is used up ({message}). Delete an endpoint you no longer need "
+            "(`derm-assist endpoints`, then `derm-assist cleanup NAME`), deploy with --serverless, or pick a smaller instance type."
+        )
+    if code in ("AccessDeniedException", "AccessDenied"):
+        return CredentialsError(f"{action}: access denied ({message}). Ask your coach to attach the pack's IAM policy (iam/derm-assist-policy.json).")
+    if code == "ModelError":
+        return ModelRejectedError(
+            f"{action}: the model server refused the request: {_first_sentence(message)}. "
+            "Send a JPEG or PNG (helpers.classify does this for you)."
+        )
+    if http_status(exc) == 413 or code == "413":
+        return BadInputError(f"{action}: the payload is too large for the endpoint ({message}). Downscale the image first.")
+    if code in TRANSIENT_CODES or http_status(exc) >= 500:
+        return TransientEndpointError(f"{action}: the service is busy or failing ({code}: {_first_sentence(message)}). Wait a moment and try again.")
+    if code == "ValidationError" and "not found" in message.lower():
+        return EndpointNotFoundError(f"{action}: {message}")
+    return DermAssistError(f"{action}: {code or type(exc).__name__}: {_first_sentence(message)}")
+
+
+def _first_sentence(text: str, limit: int = 240) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -1,0 +1,91 @@
+"""The small state file that remembers the learner's endpoint, so nobody pastes a name anywhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .config import work_dir as resolve_work_dir
+from .errors import BadInputError, DermAssistError
+
+STATE_FILE = "state.json"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so a crash leaves either the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def state_path(work_dir=None) -> Path:
+    return resolve_work_dir(work_dir) / STATE_FILE
+
+
+def load_state(work_dir=None) -> dict[str, Any]:
+    path = state_path(work_dir)
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        raise BadInputError(f"{path} is damaged. Delete it and re-run notebook 01 (your endpoint is not affected).") from None
+
+
+def save_state(state: dict[str, Any], work_dir=None) -> Path:
+    path = state_path(work_dir)
+    atomic_write_text(path, json.dumps(state, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def remember_endpoint(name: str, model_id: str, *, serverless: bool = False, work_dir=None) -> dict[str, Any]:
+    """Record ``name`` as the live endpoint (and keep a short history of earlier ones)."""
+    state = load_state(work_dir)
+    previous = state.get("endpoint_name")
+    history = [h for h in state.get("history", []) if h.get("endpoint_name") != name]
+    if previous and previous != name:
+        history.append({"endpoint_name": previous, "model_id": state.get("model_id"), "until": _now()})
+    state.update(
+        endpoint_name=name,
+        model_id=model_id,
+        serverless=serverless,
+        remembered_at=_now(),
+        history=history[-10:],
+    )
+    save_state(state, work_dir)
+    return state
+
+
+def forget_endpoint(name: str, work_dir=None) -> None:
+    """Drop ``name`` from the state file (after it was deleted)."""
+    state = load_state(work_dir)
+    if state.get("endpoint_name") == name:
+        for key in ("endpoint_name", "model_id", "serverless", "remembered_at"):
+            state.pop(key, None)
+        save_state(state, work_dir)
+
+
+def current_endpoint(work_dir=None) -> str:
+    """The remembered endpoint name, or a one-line error saying how to get one."""
+    name = load_state(work_dir).get("endpoint_name")
+    if not name:
+        raise DermAssistError(
+            "No endpoint remembered yet. Run notebook 01 (or `derm-assist deploy`) first, or pass an endpoint name."
+        )
+    return name
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
