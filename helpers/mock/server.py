@@ -155,7 +155,11 @@ class MockApp:
         self.refresh(region)
         match = INVOKE_PATH.match(path)
         if match and environ.get("REQUEST_METHOD") == "POST":
-            return self.invoke(environ, start_response, match.group("name"), region)
+            try:
+                return self.invoke(environ, start_response, match.group("name"), region)
+            except Exception as exc:  # a stand-in bug is a 500 from the container, in one line
+                print(f"mock: stand-in failed: {type(exc).__name__}: {exc}", flush=True)
+                return self._model_error(start_response, match.group("name"), region, 500, f"stand-in failed: {type(exc).__name__}: {exc}")
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target.startswith("SageMaker."):
             action = target.split(".", 1)[1]

@@ -1,0 +1,63 @@
+# Derm-Assist workshop pack. Two commands do everything on a fresh machine:
+#   make workshop   set up, start the local mock, execute every notebook, write build/index.html
+#   make test       set up, run the unit tests, execute the notebooks and check what they show
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+EXTRAS ?= mock,offline,dev
+comma  := ,
+STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
+BUILD  ?= build
+
+.PHONY: help setup workshop test nbval benchmark mock clean strip lock
+
+help:
+	@echo "make workshop   execute every notebook against the local mock; report in $(BUILD)/index.html"
+	@echo "make test       unit tests + notebook execution checks (papermill + nbval)"
+	@echo "make benchmark  print the wall time of each notebook and the payload/latency figures"
+	@echo "make mock       serve the local mock on 127.0.0.1:5055 for an offline rehearsal"
+	@echo "make clean      remove $(BUILD)/ (your work/ folder is never touched)"
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e ".[$(EXTRAS)]"
+	-$(BIN)/nbstripout --install 2>/dev/null
+	@rm -f $(VENV)/.installed-*
+	touch $@
+
+setup: $(STAMP)
+
+workshop: setup
+	$(BIN)/derm-assist run --out $(BUILD)
+	@echo "Open $(BUILD)/index.html"
+
+test: setup
+	$(BIN)/python -m pytest tests
+	$(MAKE) --no-print-directory nbval
+
+# Re-execute the notebooks that tests/test_notebooks.py executed and compare the cells marked
+# NBVAL_CHECK_OUTPUT with what they showed the first time (the key facts must be reproducible).
+nbval: setup
+	$(BIN)/python -m pytest --nbval-lax --nbval-kernel-name python3 -p no:cacheprovider $(BUILD)/test-notebooks/*.ipynb
+
+benchmark: setup
+	$(BIN)/python benchmarks/run_benchmarks.py
+
+mock: setup
+	$(BIN)/derm-assist mock --port 5055
+
+strip: setup
+	$(BIN)/nbstripout notebooks/*.ipynb
+
+clean:
+	rm -rf $(BUILD)
+
+# Re-resolve every dependency from pyproject.toml's pins and record the result.
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet -e ".[mock,offline,dev]"
+	{ head -2 requirements/constraints.txt; .venv-lock/bin/pip freeze --exclude-editable | grep -v '^torch=='; } > requirements/constraints.new
+	mv requirements/constraints.new requirements/constraints.txt && rm -rf .venv-lock

@@ -1,0 +1,328 @@
+"""``derm-assist``: what coaches, learners and CI need from a terminal.
+
+Exit codes: 0 ok, 1 something failed, 2 bad usage or bad input. Errors are one line on stderr;
+``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .config import IMAGENET_MODEL_ID, DEFAULT_INSTANCE_TYPE, REPO_ROOT
+from .errors import BadInputError, DermAssistError
+
+PROG = "derm-assist"
+
+
+def _print_table(rows: list[dict], columns: list[str]) -> None:
+    if not rows:
+        return
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    print("  ".join(c.upper().ljust(widths[c]) for c in columns))
+    for row in rows:
+        print("  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns))
+
+
+# --- commands -----------------------------------------------------------------------------------------
+
+
+def cmd_mock(args) -> int:
+    from .mock import MockServer, MockSettings
+
+    settings = MockSettings(deploy_seconds=args.deploy_seconds, cold_start_seconds=args.cold_start_seconds, instance_quota=args.instance_quota)
+    try:
+        server = MockServer(port=args.port, settings=settings, log_requests=args.verbose)
+    except OSError as exc:
+        raise DermAssistError(f"Cannot listen on 127.0.0.1:{args.port} ({exc.strerror}). Pick another port with --port.") from None
+    print(f"# Local mock of SageMaker on {server.url} (Ctrl+C to stop). Point boto3 at it with:")
+    for key, value in server.environment().items():
+        print(f"export {key}={value}")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("\nMock stopped.")
+    return 0
+
+
+def cmd_deploy(args) -> int:
+    from . import endpoint, state
+
+    serverless = endpoint.ServerlessSpec(args.memory, args.max_concurrency) if args.serverless else None
+    info = endpoint.deploy(args.model, name=args.name, instance_type=args.instance_type, serverless=serverless, role_arn=args.role, progress=not args.quiet)
+    state.remember_endpoint(info.name, args.model, serverless=bool(serverless), work_dir=args.work_dir)
+    print(f"{info.name} is {info.status} ({info.kind}); remembered for notebooks and `derm-assist classify`.")
+    return 0
+
+
+def cmd_classify(args) -> int:
+    from . import classify
+
+    show_progress = not args.json and sys.stderr.isatty()
+    batch = classify.classify_many(args.paths, args.endpoint, args.top_k, work_dir=args.work_dir, progress=show_progress)
+    if args.json:
+        out = [{"image": r.image, "predictions": [vars(p) for p in r.predictions], "stand_in": r.stand_in} for r in batch.results]
+        out += [{"image": name, "error": reason} for name, reason in batch.failures]
+        print(json.dumps(out, indent=2))
+    else:
+        for result in batch.results:
+            top = ", ".join(f"{p.label} {p.score:.2f}" for p in result.predictions)
+            print(f"{Path(result.image).name}: {top}")
+        if batch.failures:
+            print(batch.report_failures(), file=sys.stderr)
+    if batch.failures:
+        only_bad_input = not batch.results
+        return 2 if only_bad_input else 1
+    return 0
+
+
+def cmd_endpoints(args) -> int:
+    from . import aws, costs, endpoint
+
+    found = endpoint.list_pack_endpoints(owner=args.owner)
+    if not found:
+        print(f"No endpoints of the pack in {aws.region()}.")
+        return 0
+    rows = []
+    for info in found:
+        age = info.age
+        rows.append({
+            "name": info.name, "status": info.status, "model": info.model_id or "?", "size": info.kind,
+            "owner": info.tags.get("owner", "?"), "age": costs.format_age(age), "cost so far": costs.format_cost(costs.estimate_cost(info)),
+        })
+    _print_table(rows, ["name", "status", "model", "size", "owner", "age", "cost so far"])
+    print("Costs are estimates from list prices in helpers/data/sagemaker_prices.csv, not your bill.")
+    return 0
+
+
+def cmd_cleanup(args) -> int:
+    from . import endpoint, state
+
+    if args.name and args.all:
+        raise BadInputError("Give an endpoint NAME or --all, not both.")
+    if args.older_than and not args.all:
+        raise BadInputError("--older-than goes with --all (a coach cleaning up the whole account).")
+    if args.all:
+        targets = endpoint.select_for_cleanup(endpoint.list_pack_endpoints(), endpoint.parse_age(args.older_than) if args.older_than else None)
+        names = [t.name for t in targets]
+    else:
+        names = [args.name or state.current_endpoint(args.work_dir)]
+    if not names:
+        print("Nothing to clean up.")
+        return 0
+    for name in names:
+        if args.dry_run:
+            print(f"would delete {name} (endpoint, its config and model)")
+            continue
+        deleted = endpoint.delete_endpoint(name)
+        state.forget_endpoint(name, args.work_dir)
+        print(f"{name}: " + (", ".join(deleted) + " deleted" if deleted else "already gone"))
+    return 0
+
+
+def cmd_run(args) -> int:
+    from . import runner
+
+    selected = [Path(p).resolve() for p in args.notebooks] if args.notebooks else None
+    for path in selected or []:
+        if not path.exists():
+            raise BadInputError(f"Notebook not found: {path}.")
+    cards = tuple(args.cards.split(",")) if args.cards else runner.CURVEBALL_CARDS
+    runs = runner.run_all(Path(args.out), selected, with_mock=not args.no_mock, cards=cards)
+    failed = [r for r in runs if not r.ok]
+    for run in failed:
+        print(f"{run.output.name}: {run.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_record(args) -> int:
+    from . import recordings
+
+    path = recordings.record_all(Path(args.out) if args.out else None)
+    problems = recordings.check_quality_bar(recordings.load_recordings(path))
+    print(recordings.summarise(recordings.load_recordings(path)))
+    for problem in problems:
+        print(f"quality bar: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def cmd_proxies(args) -> int:
+    from . import proxies
+
+    written = proxies.generate(Path(args.out), seed=args.seed)
+    print(f"Wrote {len(written)} synthetic skin proxies to {args.out}.")
+    return 0
+
+
+def cmd_portfolio(args) -> int:
+    from . import worksheets
+
+    out = worksheets.build_portfolio(work_dir=args.work_dir, out_path=Path(args.out))
+    print(f"Portfolio written to {out}")
+    return 0
+
+
+def cmd_triage(args) -> int:
+    from . import triage
+    from .accessibility import plain_text_result
+
+    classification, result = triage.assess(args.image, args.endpoint, args.threshold, note=args.note or "", work_dir=args.work_dir)
+    print(plain_text_result(outcome=result.outcome, confidence=result.top_score,
+                            predictions=[{"label": p.label, "score": p.score} for p in classification.predictions],
+                            image_name=Path(args.image).name))
+    if classification.is_mock:
+        print("(Answered by the local mock's simulated skin classifier, not the real model.)")
+    print(f"Logged for review in {triage.ReviewLog(args.work_dir).path}.")
+    return 0
+
+
+def cmd_faults(args) -> int:
+    from . import aws
+    from .mock import control
+
+    url = aws.endpoint_url()
+    if not aws.is_mock():
+        raise BadInputError("Faults can only be injected into the local mock: export the variables `derm-assist mock` prints.")
+    if args.clear:
+        result = control(url, "faults", method="DELETE")
+    elif args.set:
+        spec: dict = {}
+        for item in args.set:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise BadInputError(f"{item!r}: use KEY=VALUE, e.g. throttle_rate=0.2.")
+            spec[key] = value.lower() in ("1", "true", "yes") if value.lower() in ("true", "false", "yes", "no") else _number(value)
+        payload = {"endpoints": {args.endpoint: spec}} if args.endpoint else {"global": spec}
+        try:
+            result = control(url, "faults", payload)
+        except Exception as exc:
+            raise BadInputError(f"The mock refused the faults: {exc}.") from None
+    else:
+        result = control(url, "faults")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _number(text: str):
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+
+# --- parser -------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Derm-Assist workshop pack: deploy, classify, clean up, rehearse offline.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name, func, help_text):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show full tracebacks")
+        p.set_defaults(func=func)
+        return p
+
+    def work(p):
+        p.add_argument("--work-dir", help="learner work folder (default $DERM_ASSIST_WORK_DIR or ./work)")
+
+    p = add("mock", cmd_mock, "Serve the local mock of SageMaker on 127.0.0.1 in the foreground.")
+    p.add_argument("--port", type=int, default=5055)
+    p.add_argument("--deploy-seconds", type=float, default=1.5, help="how long new endpoints stay Creating")
+    p.add_argument("--cold-start-seconds", type=float, default=1.0, help="first call to a serverless endpoint")
+    p.add_argument("--instance-quota", type=int, default=2, help="endpoint instances allowed per instance type")
+    p.add_argument("--verbose", action="store_true", help="log every request")
+
+    p = add("deploy", cmd_deploy, "Deploy a Hugging Face model to an endpoint (Model -> EndpointConfig -> Endpoint).")
+    p.add_argument("--model", default=IMAGENET_MODEL_ID, help=f"Hugging Face model id (default {IMAGENET_MODEL_ID})")
+    p.add_argument("--name", help="endpoint name (default derm-assist-<owner>-<model>)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--instance-type", default=DEFAULT_INSTANCE_TYPE, help=f"real-time instance (default {DEFAULT_INSTANCE_TYPE})")
+    group.add_argument("--serverless", action="store_true", help="serverless inference instead of an instance")
+    p.add_argument("--memory", type=int, default=4096, help="serverless memory in MB (1024-6144)")
+    p.add_argument("--max-concurrency", type=int, default=2, help="serverless max concurrency")
+    p.add_argument("--role", help="execution role ARN (default: Studio's role or $DERM_ASSIST_ROLE_ARN)")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    work(p)
+
+    p = add("classify", cmd_classify, "Classify image files or folders on an endpoint.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders of images")
+    p.add_argument("--endpoint", help="endpoint name (default: the remembered one)")
+    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    work(p)
+
+    p = add("endpoints", cmd_endpoints, "List the pack's endpoints (found by tag) with status, age and estimated cost.")
+    p.add_argument("--owner", help="only this owner's endpoints")
+
+    p = add("cleanup", cmd_cleanup, "Delete an endpoint with its config and model (default: the remembered one).")
+    p.add_argument("name", nargs="?", help="endpoint to delete")
+    p.add_argument("--all", action="store_true", help="every endpoint of the pack in the account (coaches)")
+    p.add_argument("--older-than", metavar="AGE", help="with --all: only those older than AGE, e.g. 4h, 90m, 2d")
+    p.add_argument("--dry-run", action="store_true", help="say what would be deleted, delete nothing")
+    work(p)
+
+    p = add("run", cmd_run, "Execute the notebooks with papermill against the mock and write an HTML report.")
+    p.add_argument("notebooks", nargs="*", help="notebooks to run (default: all, in order)")
+    p.add_argument("--out", default=str(REPO_ROOT / "build"), help="output folder (default build/)")
+    p.add_argument("--cards", help="curveball cards to run, comma-separated (default: all five)")
+    p.add_argument("--no-mock", action="store_true", help="use the AWS account in the environment instead of the mock")
+
+    p = add("record", cmd_record, "Re-record the ImageNet CNN's answers for the shipped images (needs the offline extra).")
+    p.add_argument("--out", help="recordings file (default helpers/mock/recordings/imagenet.json)")
+
+    p = add("proxies", cmd_proxies, "Regenerate the synthetic skin-lesion proxies.")
+    p.add_argument("--out", default=str(REPO_ROOT / "skin_proxies"))
+    p.add_argument("--seed", type=int, default=20261123)
+
+    p = add("portfolio", cmd_portfolio, "Build the one-file HTML portfolio of a learner's worksheets for the coach.")
+    p.add_argument("--out", required=True, help="output HTML file")
+    work(p)
+
+    p = add("triage", cmd_triage, "Derm-Assist: classify one image on the skin model, give Benign / Potentially Concerning / Uncertain, and log it.")
+    p.add_argument("image", metavar="IMAGE", help="the photo to assess (never a real patient image in this workshop)")
+    p.add_argument("--endpoint", help="endpoint name (default: the remembered one)")
+    p.add_argument("--threshold", type=float, default=0.5, help="below this top score the outcome is Uncertain (default 0.5)")
+    p.add_argument("--note", help="reviewer note to keep in the log")
+    work(p)
+
+    p = add("faults", cmd_faults, "Show, set or clear faults in the running local mock.")
+    p.add_argument("--set", nargs="+", metavar="KEY=VALUE", help="e.g. throttle_rate=0.2 model_error_rate=0.05 latency_ms=300")
+    p.add_argument("--endpoint", help="only for this endpoint (default: every endpoint)")
+    p.add_argument("--clear", action="store_true", help="remove every fault")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = getattr(args, "debug", False) or os.environ.get("DERM_ASSIST_DEBUG") == "1"
+    try:
+        return int(args.func(args) or 0)
+    except DermAssistError as exc:
+        if debug:
+            raise
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last resort: still one line
+        if debug:
+            raise
+        print(f"{PROG}: unexpected error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} (re-run with --debug for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

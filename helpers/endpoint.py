@@ -1,0 +1,515 @@
+"""Deploy, describe, list and delete the pack's SageMaker endpoints.
+
+A deploy is three resources, all tagged so cleanup can find them::
+
+    Model            the Hugging Face inference container + HF_MODEL_ID / HF_TASK
+      -> EndpointConfig  instance type and count (real-time) or memory and concurrency (serverless)
+        -> Endpoint      the HTTPS endpoint you invoke; costs money while it exists
+
+This is exactly what the older ``sagemaker.huggingface.HuggingFaceModel(env=..., role=...,
+transformers_version=..., pytorch_version=...).deploy(...)`` did behind the scenes; SDK v3 removed
+that class, so the pack makes the three calls itself and asks the SDK only for the container image.
+"""
+
+from __future__ import annotations
+
+import getpass
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Iterable
+
+from . import aws
+from .config import (
+    DEFAULT_INSTANCE_TYPE,
+    HF_PY_VERSION,
+    HF_PYTORCH_VERSION,
+    HF_TASK,
+    HF_TRANSFORMERS_VERSION,
+    IMAGENET_MODEL_ID,
+    PROJECT_TAG,
+)
+from .errors import (
+    BadInputError,
+    DermAssistError,
+    EndpointNotFoundError,
+    EndpointNotReadyError,
+    explain_aws_error,
+    error_code,
+    error_message,
+)
+
+TAG_PROJECT, TAG_OWNER, TAG_CREATED, TAG_MODEL = "project", "owner", "created", "hf-model-id"
+# Poll quickly first (a mock is ready in seconds), then settle at AWS's usual pace.
+POLL_SCHEDULE = (0.25, 0.5, 1, 2, 4, 8, 15)
+TYPICAL_DEPLOY = "usually 5-10 minutes on AWS"
+
+
+@dataclass(frozen=True)
+class ServerlessSpec:
+    """Serverless inference: pay per request; cold starts after idle periods; 4 MB payloads."""
+
+    memory_mb: int = 4096
+    max_concurrency: int = 2
+
+    def __post_init__(self):
+        if self.memory_mb not in (1024, 2048, 3072, 4096, 5120, 6144):
+            raise BadInputError(f"Serverless memory must be one of 1024..6144 in steps of 1024 MB, not {self.memory_mb}.")
+        if not 1 <= self.max_concurrency <= 200:
+            raise BadInputError("Serverless max concurrency must be between 1 and 200.")
+
+
+@dataclass
+class EndpointInfo:
+    name: str
+    status: str
+    model_id: str | None = None
+    instance_type: str | None = None
+    instance_count: int = 0
+    serverless: ServerlessSpec | None = None
+    created: datetime | None = None
+    failure_reason: str | None = None
+    config_name: str | None = None
+    model_names: list[str] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def age(self) -> timedelta | None:
+        return datetime.now(timezone.utc) - self.created if self.created else None
+
+    @property
+    def kind(self) -> str:
+        if self.serverless:
+            return f"serverless {self.serverless.memory_mb} MB"
+        return f"{self.instance_count} x {self.instance_type}" if self.instance_type else "?"
+
+
+# --- names, owner, tags -------------------------------------------------------------------------------
+
+
+def slug(text: str, limit: int = 20) -> str:
+    cleaned = re.sub(r"[^a-zA-Z0-9]+", "-", text).strip("-").lower()
+    return cleaned[:limit].strip("-") or "x"
+
+
+def model_short_name(model_id: str) -> str:
+    """``google/mobilenet_v2_1.0_224`` -> ``mobilenet-v2-1-0-224`` (endpoint-name safe)."""
+    return slug(model_id.split("/")[-1], 24)
+
+
+def default_owner() -> str:
+    """Who the endpoint belongs to: $DERM_ASSIST_OWNER, else the AWS identity's last name part, else the OS user."""
+    import os
+
+    owner = os.environ.get("DERM_ASSIST_OWNER")
+    if owner:
+        return slug(owner)
+    try:
+        arn = aws.client("sts").get_caller_identity()["Arn"]
+        return slug(arn.rsplit("/", 1)[-1])
+    except Exception:
+        return slug(getpass.getuser())
+
+
+def endpoint_name_for(model_id: str, owner: str | None = None) -> str:
+    """One endpoint per learner and model, so re-running notebook 01 reuses it instead of adding another."""
+    name = f"derm-assist-{slug(owner or default_owner(), 16)}-{model_short_name(model_id)}"
+    return name[:63].rstrip("-")
+
+
+def pack_tags(owner: str, model_id: str) -> list[dict[str, str]]:
+    return [
+        {"Key": TAG_PROJECT, "Value": PROJECT_TAG},
+        {"Key": TAG_OWNER, "Value": owner},
+        {"Key": TAG_CREATED, "Value": datetime.now(timezone.utc).isoformat(timespec="seconds")},
+        {"Key": TAG_MODEL, "Value": model_id},
+    ]
+
+
+# --- container image and role ------------------------------------------------------------------------
+
+
+def image_uri(region: str | None = None, instance_type: str = DEFAULT_INSTANCE_TYPE) -> str:
+    """The Hugging Face PyTorch inference container (CPU) for ``region``, resolved offline by the SDK."""
+    try:
+        from sagemaker.core import image_uris
+    except ImportError as exc:  # pragma: no cover - depends on the installed SDK
+        raise DermAssistError(
+            f"SageMaker Python SDK v3 is needed to find the container image ({exc}). Run `pip install -e .` in the repo."
+        ) from None
+    return image_uris.retrieve(
+        framework="huggingface",
+        region=region or aws.region(),
+        version=HF_TRANSFORMERS_VERSION,
+        base_framework_version=f"pytorch{HF_PYTORCH_VERSION}",
+        py_version=HF_PY_VERSION,
+        image_scope="inference",
+        instance_type=instance_type,
+    )
+
+
+def execution_role(role_arn: str | None = None) -> str:
+    """The IAM role SageMaker assumes to run the container.
+
+    Order: ``role_arn``, ``$DERM_ASSIST_ROLE_ARN``, Studio's own execution role, the role behind an
+    assumed-role identity.
+    """
+    import os
+
+    chosen = role_arn or os.environ.get("DERM_ASSIST_ROLE_ARN")
+    if chosen:
+        if not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+", chosen):
+            raise BadInputError(f"{chosen!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).")
+        return chosen
+    if os.path.exists("/opt/ml/metadata/resource-metadata.json"):  # inside SageMaker Studio
+        try:
+            from sagemaker.core.helper.session_helper import get_execution_role
+
+            return get_execution_role()
+        except Exception:
+            pass
+    try:
+        arn = aws.client("sts").get_caller_identity()["Arn"]
+    except Exception as exc:
+        raise explain_aws_error(exc, action="Finding your execution role") from None
+    match = re.match(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/", arn)
+    if match:
+        partition, account, role = match.groups()
+        try:
+            return aws.client("iam").get_role(RoleName=role)["Role"]["Arn"]
+        except Exception:
+            return f"arn:{partition}:iam::{account}:role/{role}"
+    raise DermAssistError(
+        f"Your AWS identity ({arn}) is not a role, so it cannot be the SageMaker execution role. "
+        "Set DERM_ASSIST_ROLE_ARN=arn:aws:iam::<account>:role/<SageMaker role> or pass role_arn=."
+    )
+
+
+# --- describe / list ----------------------------------------------------------------------------------
+
+
+def _tags(arn: str) -> dict[str, str]:
+    try:
+        return {t["Key"]: t["Value"] for t in aws.sagemaker().list_tags(ResourceArn=arn).get("Tags", [])}
+    except Exception:
+        return {}
+
+
+def describe(name: str) -> EndpointInfo:
+    """Status, model and size of endpoint ``name``. Raises :class:`EndpointNotFoundError` listing the ones that exist."""
+    sm = aws.sagemaker()
+    try:
+        desc = sm.describe_endpoint(EndpointName=name)
+    except Exception as exc:
+        if error_code(exc) in ("ValidationException", "ValidationError") and "not" in error_message(exc).lower():
+            raise not_found(name) from None
+        raise explain_aws_error(exc, action=f"Describing endpoint {name}") from None
+    info = EndpointInfo(
+        name=name,
+        status=desc["EndpointStatus"],
+        created=desc.get("CreationTime"),
+        failure_reason=desc.get("FailureReason"),
+        config_name=desc.get("EndpointConfigName"),
+        tags=_tags(desc["EndpointArn"]),
+    )
+    info.model_id = info.tags.get(TAG_MODEL)
+    try:
+        config = sm.describe_endpoint_config(EndpointConfigName=info.config_name)
+    except Exception:
+        return info
+    for variant in config.get("ProductionVariants", []):
+        info.model_names.append(variant.get("ModelName"))
+        if variant.get("ServerlessConfig"):
+            sc = variant["ServerlessConfig"]
+            info.serverless = ServerlessSpec(sc.get("MemorySizeInMB", 4096), sc.get("MaxConcurrency", 1))
+        else:
+            info.instance_type = variant.get("InstanceType")
+            info.instance_count += int(variant.get("InitialInstanceCount", 1))
+    if info.model_id is None and info.model_names:
+        try:
+            env = sm.describe_model(ModelName=info.model_names[0]).get("PrimaryContainer", {}).get("Environment", {})
+            info.model_id = env.get("HF_MODEL_ID")
+        except Exception:
+            pass
+    return info
+
+
+def all_endpoint_names() -> list[str]:
+    sm = aws.sagemaker()
+    names: list[str] = []
+    try:
+        for page in sm.get_paginator("list_endpoints").paginate():
+            names.extend(e["EndpointName"] for e in page.get("Endpoints", []))
+    except Exception as exc:
+        raise explain_aws_error(exc, action="Listing endpoints") from None
+    return names
+
+
+def not_found(name: str) -> EndpointNotFoundError:
+    try:
+        existing = all_endpoint_names()
+    except DermAssistError:
+        existing = []
+    listing = ", ".join(existing) if existing else "none"
+    return EndpointNotFoundError(
+        f"Endpoint {name!r} not found in {aws.region()}. Endpoints that exist: {listing}. "
+        "Deploy with notebook 01 (or `derm-assist deploy`), or pass one of those names."
+    )
+
+
+def list_pack_endpoints(owner: str | None = None) -> list[EndpointInfo]:
+    """Every endpoint tagged as this pack's (optionally only ``owner``'s), oldest first."""
+    found = []
+    for name in all_endpoint_names():
+        try:
+            info = describe(name)
+        except EndpointNotFoundError:
+            continue  # deleted between list and describe
+        if info.tags.get(TAG_PROJECT) != PROJECT_TAG:
+            continue
+        if owner and info.tags.get(TAG_OWNER) != owner:
+            continue
+        found.append(info)
+    return sorted(found, key=lambda i: i.created or datetime.now(timezone.utc))
+
+
+def require_in_service(name: str) -> EndpointInfo:
+    """``describe`` + a one-line error when the endpoint cannot take requests yet."""
+    info = describe(name)
+    if info.status == "InService":
+        return info
+    if info.status == "Failed":
+        raise EndpointNotReadyError(
+            f"Endpoint {name} failed to deploy: {info.failure_reason or 'no reason given'}. "
+            f"Delete it (`derm-assist cleanup {name}`) and deploy again."
+        )
+    raise EndpointNotReadyError(
+        f"Endpoint {name} is {info.status}, not InService yet ({TYPICAL_DEPLOY}). Wait, or run "
+        "`derm-assist endpoints` to watch it."
+    )
+
+
+# --- deploy -------------------------------------------------------------------------------------------
+
+
+def wait_until_in_service(name: str, timeout: float = 1800, progress: bool = True, sleep: Callable[[float], None] = time.sleep) -> EndpointInfo:
+    """Poll until ``name`` is InService, with a progress line. Raises on Failed or timeout."""
+    from tqdm.auto import tqdm
+
+    start = time.monotonic()
+    bar = tqdm(total=None, desc=f"{name}: checking", unit="check", disable=not progress, bar_format="{desc} [{elapsed}]")
+    try:
+        for attempt in range(10_000):
+            info = describe(name)
+            bar.set_description_str(f"{name}: {info.status}" + (f" ({TYPICAL_DEPLOY})" if info.status != "InService" else ""))
+            bar.update(1)
+            if info.status == "InService":
+                return info
+            if info.status in ("Failed", "OutOfService", "Deleting"):
+                raise EndpointNotReadyError(
+                    f"Endpoint {name} is {info.status}: {info.failure_reason or 'no reason given'}. "
+                    f"Delete it (`derm-assist cleanup {name}`) and deploy again."
+                )
+            if time.monotonic() - start > timeout:
+                raise EndpointNotReadyError(
+                    f"Endpoint {name} is still {info.status} after {timeout / 60:.0f} minutes. Check the SageMaker console; "
+                    "re-run this cell to keep waiting (it will not deploy twice)."
+                )
+            sleep(POLL_SCHEDULE[min(attempt, len(POLL_SCHEDULE) - 1)])
+    finally:
+        bar.close()
+    raise AssertionError("unreachable")
+
+
+def deploy(
+    model_id: str = IMAGENET_MODEL_ID,
+    *,
+    name: str | None = None,
+    instance_type: str = DEFAULT_INSTANCE_TYPE,
+    serverless: ServerlessSpec | None = None,
+    role_arn: str | None = None,
+    owner: str | None = None,
+    wait: bool = True,
+    progress: bool = True,
+    task: str = HF_TASK,
+) -> EndpointInfo:
+    """Deploy ``model_id`` as Model -> EndpointConfig -> Endpoint and wait for InService.
+
+    Re-running is safe: an existing endpoint of the same name is reused (waited for if still
+    creating), never duplicated. A ``Failed`` one is reported with its reason.
+    """
+    owner = slug(owner) if owner else default_owner()
+    name = name or endpoint_name_for(model_id, owner)
+    if not re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", name):
+        raise BadInputError(f"{name!r} is not a valid endpoint name: letters, digits and hyphens, at most 63.")
+    try:
+        existing = describe(name)
+    except EndpointNotFoundError:
+        existing = None
+    if existing is not None:
+        if existing.status == "Failed":
+            raise EndpointNotReadyError(
+                f"Endpoint {name} exists but failed: {existing.failure_reason or 'no reason given'}. "
+                f"Delete it (`derm-assist cleanup {name}`) and deploy again."
+            )
+        if existing.model_id and existing.model_id != model_id:
+            raise BadInputError(
+                f"Endpoint {name} already serves {existing.model_id}, not {model_id}. Pick another name, "
+                "or swap models with helpers.endpoint.swap_model."
+            )
+        if progress:
+            print(f"Reusing endpoint {name} ({existing.status}); nothing new is created.")
+        return wait_until_in_service(name, progress=progress) if wait and existing.status != "InService" else existing
+
+    sm = aws.sagemaker()
+    role = execution_role(role_arn)
+    image = image_uri(instance_type=instance_type if not serverless else DEFAULT_INSTANCE_TYPE)
+    tags = pack_tags(owner, model_id)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+    model_name, config_name = f"{name[:44]}-m-{stamp}", f"{name[:44]}-c-{stamp}"
+    try:
+        sm.create_model(
+            ModelName=model_name,
+            ExecutionRoleArn=role,
+            PrimaryContainer={"Image": image, "Environment": {"HF_MODEL_ID": model_id, "HF_TASK": task}},
+            Tags=tags,
+        )
+        sm.create_endpoint_config(
+            EndpointConfigName=config_name, ProductionVariants=[variant(model_name, instance_type, serverless)], Tags=tags
+        )
+        sm.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=tags)
+    except Exception as exc:
+        _delete_quietly(config_name=config_name, model_name=model_name)  # do not leave half a deploy behind
+        raise explain_aws_error(exc, action=f"Deploying {model_id}") from None
+    if progress:
+        print(f"Creating endpoint {name} for {model_id} on {serverless and 'serverless' or instance_type}.")
+    return wait_until_in_service(name, progress=progress) if wait else describe(name)
+
+
+def variant(model_name: str, instance_type: str, serverless: ServerlessSpec | None) -> dict:
+    base = {"VariantName": "AllTraffic", "ModelName": model_name}
+    if serverless:
+        return base | {"ServerlessConfig": {"MemorySizeInMB": serverless.memory_mb, "MaxConcurrency": serverless.max_concurrency}}
+    return base | {"InstanceType": instance_type, "InitialInstanceCount": 1, "InitialVariantWeight": 1.0}
+
+
+# --- delete / cleanup ---------------------------------------------------------------------------------
+
+
+def _delete_quietly(*, endpoint_name: str | None = None, config_name: str | None = None, model_name: str | None = None) -> list[str]:
+    """Delete what exists; a resource that is already gone is not an error (safe to re-run)."""
+    sm = aws.sagemaker()
+    deleted = []
+    for kind, call, value in (
+        ("endpoint", lambda v: sm.delete_endpoint(EndpointName=v), endpoint_name),
+        ("endpoint config", lambda v: sm.delete_endpoint_config(EndpointConfigName=v), config_name),
+        ("model", lambda v: sm.delete_model(ModelName=v), model_name),
+    ):
+        if not value:
+            continue
+        try:
+            call(value)
+            deleted.append(f"{kind} {value}")
+        except Exception as exc:
+            if error_code(exc) in ("ValidationException", "ValidationError", "ResourceNotFound"):
+                continue
+            raise explain_aws_error(exc, action=f"Deleting {kind} {value}") from None
+    return deleted
+
+
+def delete_endpoint(name: str) -> list[str]:
+    """Delete the endpoint, its config and its model(s). Returns what was deleted; [] if it was already gone."""
+    try:
+        info = describe(name)
+    except EndpointNotFoundError:
+        return []
+    deleted = _delete_quietly(endpoint_name=name, config_name=info.config_name)
+    for model_name in info.model_names:
+        deleted += _delete_quietly(model_name=model_name)
+    return deleted
+
+
+def parse_age(text: str) -> timedelta:
+    """``90m``, ``4h``, ``2d`` -> timedelta. One-line error for anything else."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*", text or "")
+    if not match:
+        raise BadInputError(f"{text!r} is not an age. Use a number and a unit: 30m, 4h, 2d.")
+    value, unit = float(match.group(1)), match.group(2)
+    return timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[unit]: value})
+
+
+def select_for_cleanup(endpoints: Iterable[EndpointInfo], older_than: timedelta | None) -> list[EndpointInfo]:
+    if older_than is None:
+        return list(endpoints)
+    return [e for e in endpoints if e.age is not None and e.age >= older_than]
+
+
+# --- swap the model behind an endpoint ----------------------------------------------------------------
+
+
+def swap_model(
+    new_model_id: str,
+    current_name: str | None,
+    *,
+    mode: str = "replace",
+    instance_type: str = DEFAULT_INSTANCE_TYPE,
+    serverless: ServerlessSpec | None = None,
+    role_arn: str | None = None,
+    progress: bool = True,
+) -> EndpointInfo:
+    """Serve ``new_model_id`` instead of what ``current_name`` serves.
+
+    ``replace`` (default): delete the old endpoint first, then deploy the new model — one instance at a
+    time, which is what a sandbox quota of one or two instances allows.
+    ``update``: keep the endpoint name and switch it to a new EndpointConfig with ``UpdateEndpoint``.
+    No downtime, but SageMaker runs the old and the new instances side by side while it switches, so it
+    needs room in the quota for both.
+    """
+    if mode not in ("replace", "update"):
+        raise BadInputError(f"Swap mode must be 'replace' or 'update', not {mode!r}.")
+    current = None
+    if current_name:
+        try:
+            current = describe(current_name)
+        except EndpointNotFoundError:
+            current = None
+    if current is not None and current.model_id == new_model_id:
+        if progress:
+            print(f"{current.name} already serves {new_model_id}; nothing to swap.")
+        return current
+    if mode == "replace" or current is None:
+        if current is not None:
+            deleted = delete_endpoint(current.name)
+            if progress:
+                print(f"Deleted {current.name} ({len(deleted)} resources) to free its instance.")
+        return deploy(new_model_id, instance_type=instance_type, serverless=serverless, role_arn=role_arn, progress=progress)
+    return _update_in_place(current, new_model_id, instance_type, serverless, role_arn, progress)
+
+
+def _update_in_place(current: EndpointInfo, model_id: str, instance_type: str, serverless, role_arn, progress) -> EndpointInfo:
+    sm = aws.sagemaker()
+    owner = current.tags.get(TAG_OWNER) or default_owner()
+    tags = pack_tags(owner, model_id)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+    model_name, config_name = f"{current.name[:44]}-m-{stamp}", f"{current.name[:44]}-c-{stamp}"
+    try:
+        sm.create_model(
+            ModelName=model_name, ExecutionRoleArn=execution_role(role_arn), Tags=tags,
+            PrimaryContainer={"Image": image_uri(instance_type=instance_type if not serverless else DEFAULT_INSTANCE_TYPE),
+                              "Environment": {"HF_MODEL_ID": model_id, "HF_TASK": HF_TASK}},
+        )
+        sm.create_endpoint_config(EndpointConfigName=config_name, ProductionVariants=[variant(model_name, instance_type, serverless)], Tags=tags)
+        sm.update_endpoint(EndpointName=current.name, EndpointConfigName=config_name)
+        arn = sm.describe_endpoint(EndpointName=current.name)["EndpointArn"]
+        sm.add_tags(ResourceArn=arn, Tags=[t for t in tags if t["Key"] == TAG_MODEL])
+    except Exception as exc:
+        _delete_quietly(config_name=config_name, model_name=model_name)
+        raise explain_aws_error(exc, action=f"Updating {current.name} to {model_id}") from None
+    if progress:
+        print(f"Updating {current.name} in place to {model_id} (old and new instances run side by side until it switches).")
+    info = wait_until_in_service(current.name, progress=progress)
+    _delete_quietly(config_name=current.config_name)
+    for old_model in current.model_names:
+        _delete_quietly(model_name=old_model)
+    return info

@@ -1,0 +1,44 @@
+"""Shared fixtures: a local mock of SageMaker for the whole session, a clean account for each test."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from helpers import aws
+from helpers.mock import MockServer, control
+
+
+@pytest.fixture(scope="session")
+def mock_server():
+    server = MockServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mock_aws(mock_server, monkeypatch, tmp_path):
+    """Point the pack at the mock with an empty account and a fresh work folder."""
+    control(mock_server.url, "reset", {})
+    for key, value in mock_server.environment().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("DERM_ASSIST_WORK_DIR", str(tmp_path / "work"))
+    monkeypatch.setenv("DERM_ASSIST_OWNER", "tester")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    mock_server.seed()
+    mock_server.state.settings.deploy_seconds = 0.2
+    mock_server.state.settings.cold_start_seconds = 0.3
+    aws.reset_clients()
+    yield mock_server
+    aws.reset_clients()
+
+
+@pytest.fixture
+def deployed(mock_aws):
+    """A MobileNetV2 endpoint, InService and remembered."""
+    from helpers import endpoint, state
+
+    info = endpoint.deploy(progress=False)
+    state.remember_endpoint(info.name, info.model_id)
+    return info

@@ -1,0 +1,95 @@
+"""classify(): typed predictions, retries for what is transient, one line for the rest."""
+
+import random
+
+import pytest
+from botocore.exceptions import ClientError
+
+from helpers import aws, classify
+from helpers.config import FUN_IMAGES_DIR
+from helpers.errors import BadInputError, ModelRejectedError, TransientEndpointError
+from helpers.mock import control
+
+
+def client_error(code, status=400, message="boom"):
+    return ClientError({"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, "InvokeEndpoint")
+
+
+def test_classify_returns_sorted_typed_predictions(deployed):
+    result = classify.classify(FUN_IMAGES_DIR / "dog.jpg", top_k=3)
+    assert len(result.predictions) == 3
+    assert all(isinstance(p, classify.Prediction) for p in result.predictions)
+    assert result.top.label.startswith("German shepherd")
+    assert result.is_mock and result.stand_in == "recording"
+    assert result.endpoint == deployed.name and result.latency_ms > 0
+
+
+def test_top_k_must_be_positive(deployed):
+    with pytest.raises(BadInputError):
+        classify.classify(FUN_IMAGES_DIR / "dog.jpg", top_k=0)
+
+
+def test_retries_transient_errors_then_succeeds():
+    calls, sleeps = [], []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise client_error("ThrottlingException")
+        return {"ok": True}
+
+    result, attempts = classify.invoke_with_retries(flaky, action="test", sleep=sleeps.append, rng=random.Random(1))
+    assert result == {"ok": True} and attempts == 3 and len(sleeps) == 2
+    assert all(0 <= s <= 4.0 for s in sleeps)
+
+
+def test_does_not_retry_client_errors():
+    calls = []
+
+    def bad():
+        calls.append(1)
+        raise client_error("ModelError", 424, "Received client error (400) from primary with message \"cannot identify image file\"")
+
+    with pytest.raises(ModelRejectedError):
+        classify.invoke_with_retries(bad, action="test", sleep=lambda s: None)
+    assert len(calls) == 1
+
+
+def test_gives_up_within_the_time_budget():
+    def always():
+        raise client_error("ThrottlingException")
+
+    with pytest.raises(TransientEndpointError) as info:
+        classify.invoke_with_retries(always, action="test", budget_seconds=0.05, base_delay=0.01, sleep=lambda s: None)
+    assert "gave up after" in str(info.value)
+
+
+def test_server_side_model_errors_are_retried():
+    calls = []
+
+    def once_bad():
+        calls.append(1)
+        if len(calls) == 1:
+            raise client_error("ModelError", 424, 'Received server error (500) from primary with message "oops"')
+        return "fine"
+
+    assert classify.invoke_with_retries(once_bad, action="t", sleep=lambda s: None)[0] == "fine"
+
+
+def test_batch_keeps_going_past_a_bad_image(deployed, tmp_path):
+    (tmp_path / "broken.jpg").write_text("not an image")
+    (tmp_path / "empty.png").write_bytes(b"")
+    import shutil
+
+    shutil.copy(FUN_IMAGES_DIR / "dog.jpg", tmp_path / "dog.jpg")
+    batch = classify.classify_many([tmp_path], progress=False)
+    assert [r.image.endswith("dog.jpg") for r in batch.results] == [True]
+    assert sorted(n.split("/")[-1] for n, _ in batch.failures) == ["broken.jpg", "empty.png"]
+    assert "2 failed" in batch.report_failures()
+
+
+def test_batch_survives_throttling_storm(deployed):
+    control(aws.endpoint_url(), "faults", {"throttle_rate": 0.5})
+    batch = classify.classify_many([FUN_IMAGES_DIR], progress=False)
+    assert len(batch.results) == len(list(FUN_IMAGES_DIR.glob("*.*"))) - 2  # README.md, ATTRIBUTION.md
+    assert any(r.attempts > 1 for r in batch.results)

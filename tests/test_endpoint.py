@@ -1,0 +1,111 @@
+"""Deploying, reusing, listing and deleting the pack's endpoints against the mock."""
+
+from datetime import timedelta
+
+import pytest
+
+from helpers import aws, endpoint, state
+from helpers.config import IMAGENET_MODEL_ID, PROJECT_TAG
+from helpers.errors import BadInputError, EndpointNotFoundError, EndpointNotReadyError
+from helpers.mock import control
+
+
+def test_deploy_creates_three_tagged_resources(deployed):
+    sm = aws.sagemaker()
+    assert deployed.status == "InService"
+    assert deployed.name == "derm-assist-tester-mobilenet-v2-1-0-224"
+    model = sm.describe_model(ModelName=deployed.model_names[0])
+    env = model["PrimaryContainer"]["Environment"]
+    assert env == {"HF_MODEL_ID": IMAGENET_MODEL_ID, "HF_TASK": "image-classification"}
+    assert "huggingface-pytorch-inference" in model["PrimaryContainer"]["Image"] and "cpu" in model["PrimaryContainer"]["Image"]
+    for arn in (model["ModelArn"], sm.describe_endpoint(EndpointName=deployed.name)["EndpointArn"]):
+        tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=arn)["Tags"]}
+        assert tags["project"] == PROJECT_TAG and tags["owner"] == "tester" and tags["created"]
+    assert deployed.kind == "1 x ml.m5.large"
+
+
+def test_redeploy_reuses_instead_of_duplicating(deployed, capsys):
+    again = endpoint.deploy(progress=True)
+    assert again.name == deployed.name
+    assert "Reusing" in capsys.readouterr().out
+    assert len(aws.sagemaker().list_endpoints()["Endpoints"]) == 1
+    assert len(aws.sagemaker().list_models()["Models"]) == 1
+
+
+def test_serverless_deploy(mock_aws):
+    info = endpoint.deploy(name="sls", serverless=endpoint.ServerlessSpec(2048, 1), progress=False)
+    assert info.serverless == endpoint.ServerlessSpec(2048, 1)
+    assert info.kind == "serverless 2048 MB"
+
+
+def test_bad_serverless_memory_is_bad_input():
+    with pytest.raises(BadInputError):
+        endpoint.ServerlessSpec(memory_mb=1500)
+
+
+def test_failed_deploy_reports_the_reason(mock_aws):
+    control(aws.endpoint_url(), "faults", {"fail_deploy": "The primary container did not pass the ping health check."})
+    with pytest.raises(EndpointNotReadyError) as info:
+        endpoint.deploy(progress=False)
+    assert "ping health check" in str(info.value) and "cleanup" in str(info.value)
+
+
+def test_not_found_lists_existing_endpoints(deployed):
+    with pytest.raises(EndpointNotFoundError) as info:
+        endpoint.describe("typo-endpoint")
+    assert deployed.name in str(info.value)
+
+
+def test_delete_is_complete_and_idempotent(deployed):
+    deleted = endpoint.delete_endpoint(deployed.name)
+    assert len(deleted) == 3
+    sm = aws.sagemaker()
+    assert sm.list_endpoints()["Endpoints"] == [] and sm.list_models()["Models"] == []
+    assert sm.list_endpoint_configs()["EndpointConfigs"] == []
+    assert endpoint.delete_endpoint(deployed.name) == []
+
+
+def test_list_pack_endpoints_ignores_untagged(deployed):
+    sm = aws.sagemaker()
+    sm.create_endpoint_config(EndpointConfigName="other", ProductionVariants=[{"VariantName": "v", "ModelName": deployed.model_names[0], "InstanceType": "ml.t2.medium", "InitialInstanceCount": 1}])
+    sm.create_endpoint(EndpointName="someone-elses", EndpointConfigName="other")
+    assert [e.name for e in endpoint.list_pack_endpoints()] == [deployed.name]
+    assert endpoint.list_pack_endpoints(owner="somebody") == []
+
+
+@pytest.mark.parametrize("text,expected", [("30m", timedelta(minutes=30)), ("4h", timedelta(hours=4)), ("2d", timedelta(days=2)), ("90s", timedelta(seconds=90))])
+def test_parse_age(text, expected):
+    assert endpoint.parse_age(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "4", "four hours", "4w", "-1h"])
+def test_parse_age_rejects_nonsense(text):
+    with pytest.raises(BadInputError):
+        endpoint.parse_age(text)
+
+
+def test_select_for_cleanup_by_age(deployed):
+    found = endpoint.list_pack_endpoints()
+    assert endpoint.select_for_cleanup(found, timedelta(hours=1)) == []
+    assert endpoint.select_for_cleanup(found, timedelta(0)) == found
+
+
+def test_state_remembers_and_forgets(deployed, tmp_path):
+    assert state.current_endpoint() == deployed.name
+    state.forget_endpoint(deployed.name)
+    with pytest.raises(Exception) as info:
+        state.current_endpoint()
+    assert "notebook 01" in str(info.value)
+
+
+def test_execution_role_from_environment_is_validated(monkeypatch):
+    monkeypatch.setenv("DERM_ASSIST_ROLE_ARN", "not-an-arn")
+    with pytest.raises(BadInputError):
+        endpoint.execution_role()
+
+
+@pytest.mark.parametrize("model_id,short", [("google/mobilenet_v2_1.0_224", "mobilenet-v2-1-0-224"), ("Anwarkh1/Skin_Cancer-Image_Classification", "skin-cancer-image-classi")])
+def test_endpoint_names_are_valid(model_id, short):
+    name = endpoint.endpoint_name_for(model_id, "A Learner@Example.com")
+    assert name.startswith("derm-assist-a-learner-exampl-") and name.endswith(short)
+    assert len(name) <= 63

@@ -1,0 +1,116 @@
+"""The mock behaves like SageMaker + the Hugging Face inference toolkit (the design's endpoint contract)."""
+
+import base64
+import io
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+from PIL import Image
+
+from helpers import aws, endpoint
+from helpers.config import FUN_IMAGES_DIR, SKIN_LABELS, SKIN_MODEL_ID
+from helpers.mock import control
+
+
+def jpeg(colour=(200, 150, 120), size=(300, 300)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def invoke(name, body, content_type="image/jpeg"):
+    response = aws.runtime().invoke_endpoint(EndpointName=name, Body=body, ContentType=content_type)
+    return json.loads(response["Body"].read()), response.get("CustomAttributes", "")
+
+
+def error_of(call):
+    with pytest.raises(ClientError) as info:
+        call()
+    return info.value.response["Error"]["Code"], info.value.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize("ctype", ["image/jpeg", "image/png", "image/webp", "image/x-image", "image/jpeg; charset=binary"])
+def test_accepted_image_types_answer_sorted_top5(deployed, ctype):
+    predictions, attributes = invoke(deployed.name, jpeg(), ctype)
+    assert len(predictions) == 5
+    scores = [p["score"] for p in predictions]
+    assert scores == sorted(scores, reverse=True)
+    assert "mock=derm-assist" in attributes and "stand-in=" in attributes
+
+
+@pytest.mark.parametrize("ctype", ["application/x-image", "image/jpg", "application/octet-stream"])
+def test_rejected_content_types_are_model_errors(deployed, ctype):
+    code, message = error_of(lambda: invoke(deployed.name, jpeg(), ctype))
+    assert code == "ModelError"
+    assert "Received client error (400)" in message and ctype in message
+
+
+def test_json_base64_carries_top_k(deployed):
+    body = json.dumps({"inputs": base64.b64encode(jpeg()).decode(), "parameters": {"top_k": 2}})
+    predictions, _ = invoke(deployed.name, body, "application/json")
+    assert len(predictions) == 2
+
+
+def test_not_an_image_is_a_model_error(deployed):
+    code, message = error_of(lambda: invoke(deployed.name, b"this is text", "image/jpeg"))
+    assert code == "ModelError" and "cannot identify image" in message
+
+
+def test_unknown_endpoint_is_validation_error_like_sagemaker(mock_aws):
+    code, message = error_of(lambda: invoke("nobody-home", jpeg()))
+    assert code == "ValidationError"
+    assert message == "Endpoint nobody-home of account 123456789012 not found."
+
+
+def test_payload_over_6mb_is_refused(deployed):
+    code, message = error_of(lambda: invoke(deployed.name, b"0" * (6 * 1024 * 1024 + 1)))
+    assert code == "413" and "6291456" in message
+
+
+def test_new_endpoint_is_creating_then_in_service(mock_aws):
+    mock_aws.state.settings.deploy_seconds = 30
+    info = endpoint.deploy(wait=False, progress=False)
+    assert info.status == "Creating"
+    code, message = error_of(lambda: invoke(info.name, jpeg()))
+    assert code == "ValidationError" and "Creating" in message
+
+
+def test_recorded_fun_images_answer_with_the_recording(deployed):
+    from helpers import images
+
+    dog = FUN_IMAGES_DIR / "dog.jpg"
+    predictions, attributes = invoke(deployed.name, images.prepare_payload(dog).body)
+    assert "stand-in=recording" in attributes
+    assert predictions[0]["label"].startswith("German shepherd")
+    assert predictions[0]["score"] >= 0.6
+
+
+def test_skin_model_answers_in_its_seven_labels_marked_simulated(mock_aws):
+    info = endpoint.deploy(SKIN_MODEL_ID, progress=False)
+    predictions, attributes = invoke(info.name, jpeg((120, 80, 60)))
+    assert {p["label"] for p in predictions} <= set(SKIN_LABELS)
+    assert "stand-in=simulated" in attributes
+    body = json.dumps({"inputs": base64.b64encode(jpeg()).decode(), "parameters": {"top_k": 50}})
+    assert len(invoke(info.name, body, "application/json")[0]) == len(SKIN_LABELS)  # capped at the label count
+
+
+def test_instance_quota_gives_resource_limit_exceeded(mock_aws):
+    endpoint.deploy(name="first", progress=False)
+    endpoint.deploy(name="second", progress=False)
+    with pytest.raises(Exception) as info:
+        endpoint.deploy(name="third", progress=False)
+    assert "quota" in str(info.value).lower() and "serverless" in str(info.value)
+
+
+def test_faults_throttle_then_clear(deployed):
+    control(deployed and aws.endpoint_url(), "faults", {"throttle_rate": 1.0})
+    code, _ = error_of(lambda: invoke(deployed.name, jpeg()))
+    assert code == "ThrottlingException"
+    control(aws.endpoint_url(), "faults", method="DELETE")
+    assert invoke(deployed.name, jpeg())[0]
+
+
+def test_unknown_fault_is_refused(mock_aws):
+    with pytest.raises(Exception):
+        control(aws.endpoint_url(), "faults", {"no_such_fault": 1})

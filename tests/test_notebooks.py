@@ -1,0 +1,96 @@
+"""Execute every notebook with papermill against the mock and check what they show, not just that they ran.
+
+The executed notebooks land in build/test-notebooks/, where `make nbval` re-executes them and compares the
+cells marked NBVAL_CHECK_OUTPUT.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from helpers import runner
+from helpers.config import REPO_ROOT
+
+OUT = REPO_ROOT / "build" / "test-notebooks"
+
+
+@pytest.fixture(scope="module")
+def executed():
+    runs = runner.run_all(OUT, report=True)
+    return {r.output.name: r for r in runs}
+
+
+def text_of(path) -> str:
+    nb = json.loads(path.read_text())
+    parts = []
+    for cell in nb["cells"]:
+        for output in cell.get("outputs", []):
+            parts.append("".join(output.get("text", "")))
+            parts.append("".join(output.get("data", {}).get("text/plain", "")))
+    return "\n".join(parts)
+
+
+def test_every_notebook_executes(executed):
+    failed = {name: r.error for name, r in executed.items() if not r.ok}
+    assert not failed
+    names = set(executed)
+    assert {"00_preflight.ipynb", "01_deploy_mobilenet.ipynb", "02_fun_images.ipynb", "03_skin_proxies.ipynb", "99_cleanup.ipynb"} <= names
+
+
+def test_all_notebooks_within_the_time_target(executed):
+    total = sum(r.seconds for r in executed.values())
+    print(f"notebooks: {total:.1f} s in total")
+    assert total < 180  # the 60 s target is reported by `make benchmark`; this only catches a hang
+
+
+def test_preflight_passes_against_the_mock(executed):
+    text = text_of(OUT / "00_preflight.ipynb")
+    assert "LOCAL MOCK" in text
+    assert "✗" not in text
+    assert "SageMaker SDK: 3." in text
+
+
+def test_deploy_remembers_and_shows_the_x_image_mistake(executed):
+    text = text_of(OUT / "01_deploy_mobilenet.ipynb")
+    assert "InService" in text and "Remembered in" in text
+    assert "application/x-image is not supported" in text
+
+
+def test_fun_images_are_right_and_confident(executed):
+    text = text_of(OUT / "02_fun_images.ipynb")
+    assert "dog.jpg: German shepherd" in text
+    fun = pd.read_csv(OUT / "work" / "results" / "fun_images_mobilenet.csv")
+    assert (fun.top_score >= 0.6).all()
+    assert set(fun.stand_in) == {"recording"}
+
+
+def test_skin_proxies_are_far_less_confident(executed):
+    fun = pd.read_csv(OUT / "work" / "results" / "fun_images_mobilenet.csv")
+    proxies = pd.read_csv(OUT / "work" / "results" / "skin_proxies_mobilenet.csv", keep_default_na=False)
+    assert proxies.top_score.median() < 0.30 and proxies.top_score.max() < 0.50
+    assert fun.top_score.mean() > 2 * proxies.top_score.mean()
+    assert set(proxies.fitzpatrick) == {"I", "II", "III", "IV", "V", "VI"}
+    assert "Fun images are classified far more confidently: True" in text_of(OUT / "03_skin_proxies.ipynb")
+
+
+def test_figures_have_alt_text(executed):
+    figures = sorted((OUT / "work" / "figures").glob("*.png"))
+    assert len(figures) >= 4
+    for figure in figures:
+        assert figure.with_suffix(".txt").read_text().strip()
+
+
+def test_cleanup_leaves_nothing_running(executed):
+    text = text_of(OUT / "99_cleanup.ipynb")
+    assert "0 endpoint(s) of the pack still running." in text
+
+
+def test_report_links_every_notebook(executed):
+    index = (OUT / "index.html").read_text()
+    for name in executed:
+        assert name.replace(".ipynb", ".html") in index
+    timings = json.loads((OUT / "timings.json").read_text())
+    assert len(timings["runs"]) == len(executed)
