@@ -211,6 +211,8 @@ def classify_many(
 
     endpoint = endpoint or state.current_endpoint(work_dir)
     files = images.expand_paths(paths)
+    if not files:
+        raise BadInputError(f"No images found in {', '.join(map(str, paths))}. Add JPEG or PNG files, or check the folder name.")
     batch = BatchResult()
     for path in tqdm(files, desc=f"Classifying on {endpoint}", unit="image", disable=not progress):
         try:
