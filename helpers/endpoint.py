@@ -118,6 +118,15 @@ def endpoint_name_for(model_id: str, owner: str | None = None) -> str:
     return name[:63].rstrip("-")
 
 
+def resource_names(endpoint_name: str) -> tuple[str, str]:
+    """Unique Model and EndpointConfig names for a deploy of ``endpoint_name`` (at most 63 characters)."""
+    import secrets
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(2)
+    base = endpoint_name[:40].rstrip("-")
+    return f"{base}-m-{stamp}", f"{base}-c-{stamp}"
+
+
 def pack_tags(owner: str, model_id: str) -> list[dict[str, str]]:
     return [
         {"Key": TAG_PROJECT, "Value": PROJECT_TAG},
@@ -366,8 +375,7 @@ def deploy(
     role = execution_role(role_arn)
     image = image_uri(instance_type=instance_type if not serverless else DEFAULT_INSTANCE_TYPE)
     tags = pack_tags(owner, model_id)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
-    model_name, config_name = f"{name[:44]}-m-{stamp}", f"{name[:44]}-c-{stamp}"
+    model_name, config_name = resource_names(name)
     try:
         sm.create_model(
             ModelName=model_name,
@@ -491,8 +499,7 @@ def _update_in_place(current: EndpointInfo, model_id: str, instance_type: str, s
     sm = aws.sagemaker()
     owner = current.tags.get(TAG_OWNER) or default_owner()
     tags = pack_tags(owner, model_id)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
-    model_name, config_name = f"{current.name[:44]}-m-{stamp}", f"{current.name[:44]}-c-{stamp}"
+    model_name, config_name = resource_names(current.name)
     try:
         sm.create_model(
             ModelName=model_name, ExecutionRoleArn=execution_role(role_arn), Tags=tags,

@@ -24,6 +24,21 @@ CURVEBALL_CARDS = ("budget-cut", "data-bias", "regulatory-scrutiny", "accessibil
 CURVEBALL_NOTEBOOK = "05_curveball.ipynb"
 
 
+def _ipc_kernel_manager():
+    """A kernel manager that talks to the kernel over local IPC sockets instead of unencrypted TCP."""
+    import tempfile
+
+    from jupyter_client.manager import KernelManager
+
+    class IPCKernelManager(KernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+            self.ip = str(Path(tempfile.mkdtemp(prefix="derm-assist-kernel-")) / "kernel")
+
+    return IPCKernelManager
+
+
 @dataclass
 class NotebookRun:
     source: str
@@ -97,6 +112,7 @@ def run_all(
                     pm.execute_notebook(
                         str(notebook), str(output), parameters=parameters, kernel_name=KERNEL_NAME,
                         cwd=str(notebook.parent), progress_bar=False, log_output=False,
+                        kernel_manager_class=_ipc_kernel_manager(),
                     )
                     run = NotebookRun(notebook.name, output, time.perf_counter() - started, True, parameters=parameters)
                 except Exception as exc:  # papermill raises PapermillExecutionError with the cell's error

@@ -109,3 +109,32 @@ def test_endpoint_names_are_valid(model_id, short):
     name = endpoint.endpoint_name_for(model_id, "A Learner@Example.com")
     assert name.startswith("derm-assist-a-learner-exampl-") and name.endswith(short)
     assert len(name) <= 63
+
+
+def test_swap_replace_frees_the_instance_first(deployed):
+    from helpers.config import SKIN_MODEL_ID
+
+    swapped = endpoint.swap_model(SKIN_MODEL_ID, deployed.name, progress=False)
+    assert swapped.model_id == SKIN_MODEL_ID and swapped.status == "InService"
+    assert [e["EndpointName"] for e in aws.sagemaker().list_endpoints()["Endpoints"]] == [swapped.name]
+    assert len(aws.sagemaker().list_models()["Models"]) == 1  # the old model went with its endpoint
+
+
+def test_swap_update_keeps_the_name_and_cleans_old_config(deployed):
+    from helpers.config import SKIN_MODEL_ID
+
+    swapped = endpoint.swap_model(SKIN_MODEL_ID, deployed.name, mode="update", progress=False)
+    assert swapped.name == deployed.name and swapped.model_id == SKIN_MODEL_ID
+    assert swapped.config_name != deployed.config_name
+    sm = aws.sagemaker()
+    assert [c["EndpointConfigName"] for c in sm.list_endpoint_configs()["EndpointConfigs"]] == [swapped.config_name]
+    assert [m["ModelName"] for m in sm.list_models()["Models"]] == swapped.model_names
+
+
+def test_swap_to_the_same_model_is_a_no_op(deployed):
+    assert endpoint.swap_model(deployed.model_id, deployed.name, progress=False).name == deployed.name
+
+
+def test_swap_mode_is_validated(deployed):
+    with pytest.raises(BadInputError):
+        endpoint.swap_model("x/y", deployed.name, mode="sideways")
