@@ -12,7 +12,7 @@ matplotlib.use(matplotlib.get_backend())  # keep the notebook's backend; Agg und
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .accessibility import describe_predictions, get_palette  # noqa: E402
+from .accessibility import best_text_colour, describe_predictions, get_palette  # noqa: E402
 from .classify import Classification  # noqa: E402
 from .images import FITZPATRICK_TYPES, load_image  # noqa: E402
 
@@ -32,7 +32,10 @@ def prediction_bars(ax, result: Classification, title: str | None = None) -> Non
     ax.set_xlim(0, 1)
     ax.set_xlabel("confidence")
     for y, score in enumerate(scores):
-        ax.text(min(score + 0.02, 0.85), y, f"{score:.0%}", va="center", color=palette.text, fontsize=9)
+        text = f"{score:.0%}" if score >= 0.005 else "<1%"
+        inside = score > 0.8  # write on the bar when there is no room beside it
+        ax.text(score - 0.02 if inside else score + 0.02, y, text, va="center", ha="right" if inside else "left",
+                color=best_text_colour(palette.primary) if inside else palette.text, fontsize=9)
     ax.set_title(title or Path(result.image).name, fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
 
