@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 
 from . import aws
+from .progress import progress_bar
 from .config import (
     DEFAULT_INSTANCE_TYPE,
     HF_PY_VERSION,
@@ -304,10 +305,8 @@ def require_in_service(name: str) -> EndpointInfo:
 
 def wait_until_in_service(name: str, timeout: float = 1800, progress: bool = True, sleep: Callable[[float], None] = time.sleep) -> EndpointInfo:
     """Poll until ``name`` is InService, with a progress line. Raises on Failed or timeout."""
-    from tqdm.auto import tqdm
-
     start = time.monotonic()
-    bar = tqdm(total=None, desc=f"{name}: checking", unit="check", disable=not progress, bar_format="{desc} [{elapsed}]")
+    bar = progress_bar(total=None, enabled=progress, desc=f"{name}: checking", unit="check", bar_format="{desc} [{elapsed}]")
     try:
         for attempt in range(10_000):
             info = describe(name)

@@ -106,11 +106,9 @@ def show_figure(ctx: Context, fig, name: str, alt: str) -> None:
     print(f"Alt text: {alt}")
 
 
-def save_table(ctx: Context, table, name: str) -> Path:
+def save_table(ctx: Context, table, name: str) -> None:
     """Keep a results table in the work folder so later notebooks (and the coach) can compare."""
-    path = ctx.results / f"{name}.csv"
-    table.to_csv(path, index=False)
-    return path
+    table.to_csv(ctx.results / f"{name}.csv", index=False)
 
 
 def load_table(ctx: Context, name: str):

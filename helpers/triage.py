@@ -175,3 +175,13 @@ def outcome_table(table, thresholds: Sequence[float], label_col: str = "top_labe
     for t in thresholds:
         out[f"threshold {t:.0%}"] = [outcome_for(l, s, t) for l, s in zip(table[label_col], table[score_col])]
     return out
+
+
+def outcome_counts(outcomes):
+    """How many images get each outcome at each threshold (columns of :func:`outcome_table`)."""
+    import pandas as pd
+
+    columns = [c for c in outcomes.columns if c != "image"]
+    counts = pd.DataFrame({c: outcomes[c].value_counts() for c in columns}).reindex(list(OUTCOMES)).fillna(0).astype(int)
+    counts.index.name = "outcome"
+    return counts

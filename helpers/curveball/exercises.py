@@ -45,7 +45,7 @@ def budget_cut(ctx, requests_per_day: float, hours_per_day: float, days_per_week
     notebook.show_figure(ctx, fig, "05_budget_cost_vs_traffic", alt)
     cheapest = min(by_option, key=by_option.get)
     summary = (f"At {requests_per_day:,.0f} requests/day, real-time ml.m5.large costs ~${by_option.get('realtime', float('nan')):,.2f}/month; "
-               f"{cheapest} is cheapest at ~${by_option[cheapest]:,.2f}/month ({prices.caption()}).")
+               f"{cheapest} is cheapest at ~${by_option[cheapest]:,.2f}/month (list prices for {prices.region} as of {prices.as_of}).")
     return Finding(summary, {"monthly_usd": by_option, "cheapest": cheapest}, table)
 
 
@@ -78,7 +78,10 @@ def fairness_audit(ctx, threshold: float, table: pd.DataFrame | None = None) -> 
     from . import fairness
 
     if table is None:
-        table = classify.classify_many([SKIN_PROXIES_DIR], progress=False).table()
+        batch = classify.classify_many([SKIN_PROXIES_DIR], progress=False)
+        if batch.failures:
+            print(batch.report_failures())  # an audit of fewer images must say which ones are missing
+        table = batch.table()
     table = table.assign(triage=[triage.outcome_for(l, s, threshold) for l, s in zip(table.top_label, table.top_score)])
     groups = fairness.fairness_by_group(table)
     fig = fairness.plot_fairness(groups)

@@ -132,7 +132,7 @@ def occlusion_map(image: Image.Image, score_fn: ScoreFn, target_label: str | Non
     if needed > max_invocations:
         raise BadInputError(f"This map needs {needed} endpoint calls, over max_invocations={max_invocations}. "
                             "Use a bigger stride or patch, or raise max_invocations.")
-    from tqdm.auto import tqdm
+    from ..progress import progress_bar
 
     calls = 0
 
@@ -151,7 +151,7 @@ def occlusion_map(image: Image.Image, score_fn: ScoreFn, target_label: str | Non
     total = np.zeros((size[1], size[0]))
     cover = np.zeros((size[1], size[0]))
     grey = Image.new("RGB", (patch, patch), tuple(fill))
-    with tqdm(total=needed - 1, desc=f"Occlusion ({needed} calls)", unit="call", disable=not progress) as bar:
+    with progress_bar(total=needed - 1, enabled=progress, desc=f"Occlusion ({needed} calls)", unit="call") as bar:
         for r, y in enumerate(ys):
             for c, x in enumerate(xs):
                 occluded = work.copy()

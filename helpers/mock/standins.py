@@ -85,48 +85,55 @@ def _placeholder(image: Image.Image, top_k: int) -> list[dict]:
 
 # --- Skin ViT (simulated) ----------------------------------------------------------------------------
 
-# Feature weights per label, in SKIN_LABELS order. Features: lesion area, lesion darkness,
-# colour variegation, border irregularity, redness, blue-grey tint, bias.
+# Weights per label (rows, in SKIN_LABELS order) over the features of skin_features() (columns).
+# Hand-set so that the simulation behaves like the workshop needs, not like any real model: large, dark,
+# high-contrast blobs lean to melanoma; small dark ones to naevi; faint ones (low contrast, as on darker
+# skin) to benign keratosis with low confidence; reddish ones to vascular lesions.
 _WEIGHTS = np.array(
     [
         # area  dark  varieg  border  red   blue  bias
-        [0.8, -1.5, -0.5, 0.2, -0.5, -0.8, 0.9],  # benign_keratosis-like_lesions
-        [0.2, -0.3, 0.4, 0.8, 0.6, 0.4, -0.2],  # basal_cell_carcinoma
-        [-0.4, -2.0, 0.2, 0.4, 1.2, -1.0, 0.2],  # actinic_keratoses
-        [-0.5, -0.5, -0.5, -0.8, 3.0, 0.2, -0.8],  # vascular_lesions
-        [0.4, 1.5, -1.6, -1.8, -1.0, -0.4, 1.2],  # melanocytic_Nevi
-        [0.9, 1.8, 2.2, 2.2, -0.4, 0.8, -1.4],  # melanoma
-        [-0.8, 0.3, -0.8, -0.6, 0.2, -0.6, 0.0],  # dermatofibroma
+        [0.6, -1.2, 0.0, 0.0, 0.0, 0.0, 0.9],  # benign_keratosis-like_lesions
+        [0.2, 0.3, 0.3, 0.6, 0.8, 0.3, -1.2],  # basal_cell_carcinoma
+        [-0.3, -1.0, 0.0, 0.0, 1.5, 0.0, -0.6],  # actinic_keratoses
+        [-0.3, -0.5, 0.0, 0.0, 2.5, 0.0, -1.4],  # vascular_lesions
+        [-0.9, 1.6, -0.5, -0.6, 0.0, 0.0, 0.6],  # melanocytic_Nevi
+        [1.6, 2.0, 0.8, 0.9, 0.0, 0.4, -3.4],  # melanoma
+        [-0.5, -0.8, 0.0, 0.0, 0.3, 0.0, 0.3],  # dermatofibroma
     ]
 )
-_TEMPERATURE = 0.45
+_TEMPERATURE = 0.6
+_LUMA = np.array([0.299, 0.587, 0.114])
 
 
 def skin_features(image: Image.Image) -> np.ndarray:
-    """Smooth colour-and-shape features of the darkest blob in the image (all roughly in 0..1)."""
-    rgb = np.asarray(image.convert("RGB").resize((64, 64), Image.Resampling.BILINEAR), dtype=np.float64) / 255.0
-    luminance = rgb @ np.array([0.299, 0.587, 0.114])
-    background = np.median(luminance)
-    # Soft lesion mask: how much darker than the surrounding skin each pixel is.
-    mask = 1.0 / (1.0 + np.exp(-((background - luminance) - 0.10) / 0.03))
-    area = mask.mean()
+    """Colour-and-shape features of the darkest blob, each scaled to roughly 0..3.
+
+    The lesion is a soft mask of pixels darker than the median skin (hairs and noise smoothed away
+    first), so covering part of it with a grey patch changes the features — and the scores — gradually.
+    """
+    from PIL import ImageFilter
+
+    small = image.convert("RGB").resize((96, 96), Image.Resampling.BILINEAR)
+    rgb = np.asarray(small, dtype=np.float64) / 255.0
+    smooth = np.asarray(small.filter(ImageFilter.MedianFilter(5)).filter(ImageFilter.GaussianBlur(1.5)), dtype=np.float64) / 255.0
+    contrast = np.median(smooth @ _LUMA) - smooth @ _LUMA
+    mask = 1.0 / (1.0 + np.exp(-(contrast - 0.05) / 0.012))
     weight = mask.sum() + 1e-6
-    darkness = float(((background - luminance) * mask).sum() / weight)
+    darkness = float((contrast * mask).sum() / weight)
     lesion_rgb = (rgb * mask[..., None]).sum(axis=(0, 1)) / weight
-    spread = np.sqrt((((rgb - lesion_rgb) ** 2).sum(axis=2) * mask).sum() / weight)
+    luminance = rgb @ _LUMA
+    lesion_lum = (luminance * mask).sum() / weight
+    variegation = float(np.sqrt((((luminance - lesion_lum) ** 2) * mask).sum() / weight)) / max(darkness, 0.02)
     gy, gx = np.gradient(mask)
-    perimeter = np.hypot(gx, gy).sum()
-    compactness = perimeter**2 / (4 * np.pi * weight)  # 1 for a disc, larger for ragged borders
-    redness = float(lesion_rgb[0] - (lesion_rgb[1] + lesion_rgb[2]) / 2)
-    blue_grey = float(lesion_rgb[2] - lesion_rgb[0] + 0.15)
+    compactness = np.hypot(gx, gy).sum() ** 2 / (4 * np.pi * weight)  # about 1 for a disc, more for ragged edges
     return np.array(
         [
-            min(area * 4, 1.0),
-            min(darkness * 3, 1.0),
-            min(spread * 4, 1.0),
-            float(np.clip((compactness - 1.0) / 3.0, 0.0, 1.0)),
-            float(np.clip(redness * 3, -1.0, 1.0)),
-            float(np.clip(blue_grey * 3, -1.0, 1.0)),
+            mask.mean() / 0.2,
+            darkness / 0.25,
+            variegation,
+            float(np.log(max(compactness, 0.5))),
+            float(lesion_rgb[0] - (lesion_rgb[1] + lesion_rgb[2]) / 2) * 5,
+            float(lesion_rgb[2] - lesion_rgb[0]) * 5,
             1.0,
         ]
     )
