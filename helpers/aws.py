@@ -17,9 +17,12 @@ from botocore.config import Config
 
 from .config import DEFAULT_REGION
 
-# Our own retry loop (helpers.classify) owns retries for invocations, so botocore makes one attempt there.
-_CONTROL_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=5, read_timeout=60)
-_RUNTIME_CONFIG = Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=5, read_timeout=70)
+# Invocations: botocore makes one quick retry of throttling and 5xx (so a call made by hand in a notebook
+# survives a blip too), and helpers.classify's own loop handles the rest within its time budget; it
+# counts botocore's retry in ``Classification.attempts``. (botocore's ``max_attempts`` counts retries;
+# ``total_max_attempts`` counts the first request too.)
+_CONTROL_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 5}, connect_timeout=5, read_timeout=60)
+_RUNTIME_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=5, read_timeout=70)
 
 
 def region() -> str:

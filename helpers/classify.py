@@ -18,14 +18,16 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from . import aws, images, state
+from .progress import progress_bar
 from .errors import (
     BadInputError,
     DermAssistError,
+    CredentialsError,
     EndpointNotFoundError,
-    error_code,
-    error_message,
+    EndpointNotReadyError,
     explain_aws_error,
     is_transient,
+    is_transient_model_error,
 )
 
 DEFAULT_TOP_K = 5
@@ -92,6 +94,12 @@ class BatchResult:
 
     results: list[Classification] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
+    exit_codes: list[int] = field(default_factory=list)  # one per failure: 2 bad input, 1 anything else
+
+    @property
+    def only_bad_input(self) -> bool:
+        """Nothing classified and every failure was the input's fault (the CLI exits with 2)."""
+        return not self.results and bool(self.failures) and all(code == 2 for code in self.exit_codes)
 
     def table(self):
         import pandas as pd
@@ -131,30 +139,39 @@ def invoke_with_retries(
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
 ) -> tuple[dict, int]:
-    """Run ``call`` until it succeeds, retrying transient errors with full-jitter backoff within ``budget_seconds``."""
+    """Run ``call`` until it succeeds, retrying transient errors with full-jitter backoff within ``budget_seconds``.
+
+    Returns the result and the number of requests it took, counting the quick retry botocore makes itself.
+    """
     rng = rng or random.Random()
-    start, attempt = time.monotonic(), 0
+    start, attempt, requests = time.monotonic(), 0, 0
     while True:
         attempt += 1
         try:
-            return call(), attempt
+            result = call()
+            return result, requests + 1 + _botocore_retries(result)
         except Exception as exc:
+            requests += 1 + _botocore_retries(getattr(exc, "response", None))
             transient = is_transient(exc) or _transient_model_error(exc)
             delay = rng.uniform(0, min(max_delay, base_delay * 2 ** (attempt - 1)))
             if not transient or time.monotonic() - start + delay > budget_seconds:
                 error = explain_aws_error(exc, action=action)
                 if transient:
-                    error = type(error)(f"{error} (gave up after {attempt} attempts in {time.monotonic() - start:.0f} s)")
+                    error = type(error)(f"{error} (gave up after {requests} attempts in {time.monotonic() - start:.0f} s)")
                 raise error from None
             sleep(delay)
 
 
-def _transient_model_error(exc: BaseException) -> bool:
-    """A ModelError from a 5xx or a timeout inside the container is worth one more try; a 4xx is not."""
-    if error_code(exc) != "ModelError":
-        return False
-    message = error_message(exc).lower()
-    return "server error" in message or "timed out" in message
+_transient_model_error = is_transient_model_error
+
+
+def _botocore_retries(response) -> int:
+    """How many times botocore retried inside one call (``ResponseMetadata.RetryAttempts``)."""
+    metadata = response.get("ResponseMetadata", {}) if isinstance(response, dict) else {}
+    try:
+        return int(metadata.get("RetryAttempts", 0) or 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 def classify(
@@ -182,10 +199,11 @@ def classify(
             action=f"Classifying {Path(name).name} on {endpoint}",
             budget_seconds=budget_seconds,
         )
-    except EndpointNotFoundError:
-        from .endpoint import not_found
+    except (EndpointNotFoundError, EndpointNotReadyError) as exc:
+        from .endpoint import require_in_service
 
-        raise not_found(endpoint) from None
+        require_in_service(endpoint)  # the precise line: not found (and what exists), Creating, or Failed with its reason
+        raise exc from None
     latency = (time.perf_counter() - started) * 1000
     return Classification(
         image=name,
@@ -205,20 +223,24 @@ def classify_many(
     *,
     work_dir=None,
     progress: bool = True,
+    budget_seconds: float = RETRY_BUDGET_SECONDS,
 ) -> BatchResult:
-    """Classify files and folders, with a progress bar; a bad image or failed call is noted and skipped."""
-    from tqdm.auto import tqdm
+    """Classify files and folders, with a progress bar; a bad image or failed call is noted and skipped.
 
+    A missing or not-ready endpoint and refused credentials stop the batch with their one-line error:
+    every other image would fail the same way.
+    """
     endpoint = endpoint or state.current_endpoint(work_dir)
     files = images.expand_paths(paths)
     if not files:
         raise BadInputError(f"No images found in {', '.join(map(str, paths))}. Add JPEG or PNG files, or check the folder name.")
     batch = BatchResult()
-    for path in tqdm(files, desc=f"Classifying on {endpoint}", unit="image", disable=not progress):
+    for path in progress_bar(files, enabled=progress, desc=f"Classifying on {endpoint}", unit="image"):
         try:
-            batch.results.append(classify(path, endpoint, top_k))
-        except EndpointNotFoundError:
+            batch.results.append(classify(path, endpoint, top_k, budget_seconds=budget_seconds))
+        except (EndpointNotFoundError, EndpointNotReadyError, CredentialsError):
             raise  # nothing else will work either
         except DermAssistError as exc:
             batch.failures.append((str(path), str(exc)))
+            batch.exit_codes.append(exc.exit_code)
     return batch

@@ -10,11 +10,12 @@ import argparse
 import json
 import os
 import sys
+import urllib.error
 from pathlib import Path
 
 from . import __version__
 from .config import IMAGENET_MODEL_ID, DEFAULT_INSTANCE_TYPE, REPO_ROOT
-from .errors import BadInputError, DermAssistError
+from .errors import BadInputError, DermAssistError, redact
 
 PROG = "derm-assist"
 
@@ -73,11 +74,12 @@ def cmd_classify(args) -> int:
         for result in batch.results:
             top = ", ".join(f"{p.label} {p.score:.2f}" for p in result.predictions)
             print(f"{Path(result.image).name}: {top}")
-        if batch.failures:
+        if len(batch.failures) == 1 and not batch.results:
+            print(f"{PROG}: error: {batch.failures[0][1]}", file=sys.stderr)  # one file, one line
+        elif batch.failures:
             print(batch.report_failures(), file=sys.stderr)
     if batch.failures:
-        only_bad_input = not batch.results
-        return 2 if only_bad_input else 1
+        return 2 if batch.only_bad_input else 1
     return 0
 
 
@@ -133,7 +135,10 @@ def cmd_run(args) -> int:
         if not path.exists():
             raise BadInputError(f"Notebook not found: {path}.")
     cards = tuple(args.cards.split(",")) if args.cards else runner.CURVEBALL_CARDS
-    runs = runner.run_all(Path(args.out), selected, with_mock=not args.no_mock, cards=cards)
+    faults = _fault_spec(args.faults.replace(",", " ").split()) if args.faults else None
+    if faults and args.no_mock:
+        raise BadInputError("--faults needs the local mock; drop --no-mock.")
+    runs = runner.run_all(Path(args.out), selected, with_mock=not args.no_mock, cards=cards, faults=faults)
     failed = [r for r in runs if not r.ok]
     for run in failed:
         print(f"{run.output.name}: {run.error}", file=sys.stderr)
@@ -188,24 +193,35 @@ def cmd_faults(args) -> int:
     url = aws.endpoint_url()
     if not aws.is_mock():
         raise BadInputError("Faults can only be injected into the local mock: export the variables `derm-assist mock` prints.")
-    if args.clear:
-        result = control(url, "faults", method="DELETE")
-    elif args.set:
-        spec: dict = {}
-        for item in args.set:
-            key, sep, value = item.partition("=")
-            if not sep:
-                raise BadInputError(f"{item!r}: use KEY=VALUE, e.g. throttle_rate=0.2.")
-            spec[key] = value.lower() in ("1", "true", "yes") if value.lower() in ("true", "false", "yes", "no") else _number(value)
-        payload = {"endpoints": {args.endpoint: spec}} if args.endpoint else {"global": spec}
+    try:
+        if args.clear:
+            result = control(url, "faults", method="DELETE")
+        elif args.set:
+            spec = _fault_spec(args.set)
+            result = control(url, "faults", {"endpoints": {args.endpoint: spec}} if args.endpoint else {"global": spec})
+        else:
+            result = control(url, "faults")
+    except urllib.error.HTTPError as exc:
         try:
-            result = control(url, "faults", payload)
-        except Exception as exc:
-            raise BadInputError(f"The mock refused the faults: {exc}.") from None
-    else:
-        result = control(url, "faults")
+            reason = json.loads(exc.read()).get("error", exc.reason)
+        except ValueError:
+            reason = exc.reason
+        raise BadInputError(f"The mock refused the faults: {reason}.") from None
+    except OSError as exc:
+        raise DermAssistError(f"Cannot reach the local mock at {url} ({getattr(exc, 'reason', exc)}). Is `derm-assist mock` running?") from None
     print(json.dumps(result, indent=2))
     return 0
+
+
+def _fault_spec(items: list[str]) -> dict:
+    """``["throttle_rate=0.2", "expired_credentials=true"]`` -> ``{"throttle_rate": 0.2, "expired_credentials": True}``."""
+    spec: dict = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise BadInputError(f"{item!r}: use KEY=VALUE, e.g. throttle_rate=0.2.")
+        spec[key.strip()] = value.lower() in ("1", "true", "yes") if value.lower() in ("true", "false", "yes", "no") else _number(value)
+    return spec
 
 
 def _number(text: str):
@@ -277,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=str(REPO_ROOT / "build"), help="output folder (default build/)")
     p.add_argument("--cards", help="curveball cards to run, comma-separated (default: all five)")
     p.add_argument("--no-mock", action="store_true", help="use the AWS account in the environment instead of the mock")
+    p.add_argument("--faults", metavar="KEY=VALUE,...", help="inject faults into the mock for the whole run, e.g. throttle_rate=0.2,model_error_rate=0.05")
 
     p = add("record", cmd_record, "Re-record the ImageNet CNN's answers for the shipped images (needs the offline extra).")
     p.add_argument("--out", help="recordings file (default helpers/mock/recordings/imagenet.json)")
@@ -320,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the last resort: still one line
         if debug:
             raise
-        print(f"{PROG}: unexpected error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} (re-run with --debug for details)", file=sys.stderr)
+        print(f"{PROG}: unexpected error: {type(exc).__name__}: {redact(' '.join(str(exc).split()))[:300]} (re-run with --debug for details)", file=sys.stderr)
         return 1
 
 

@@ -7,6 +7,28 @@ with the remedy; the CLI prints it without a traceback and exits with ``exit_cod
 
 from __future__ import annotations
 
+import os
+import re
+
+# Credentials never reach a message: the values in the environment are blanked wherever they appear,
+# and so is anything that looks like a secret key or session token after its name.
+_SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+_SECRET_AFTER_NAME = re.compile(
+    r"(?i)(aws_secret_access_key|aws_session_token|x-amz-security-token|secretaccesskey|sessiontoken|secret_key)"
+    r"([\"':= ]{1,4})([A-Za-z0-9/+=]{8,})"
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with AWS secrets replaced by ``***`` (values of the environment's secret variables, and
+    anything that follows a secret's name)."""
+    text = str(text)
+    for variable in _SECRET_VARIABLES:
+        value = os.environ.get(variable, "")
+        if len(value) >= 8:  # short placeholders such as the mock's "testing" are not secrets
+            text = text.replace(value, "***")
+    return _SECRET_AFTER_NAME.sub(lambda m: m.group(1) + m.group(2) + "***", text)
+
 
 class DermAssistError(Exception):
     """A problem we can explain in one line. ``exit_code`` follows the CLI convention."""
@@ -14,7 +36,7 @@ class DermAssistError(Exception):
     exit_code = 1
 
     def __init__(self, message: str):
-        super().__init__(" ".join(str(message).split()))  # always one line
+        super().__init__(redact(" ".join(str(message).split())))  # always one line, never a secret
 
     @property
     def message(self) -> str:
@@ -103,6 +125,14 @@ def is_transient(exc: BaseException) -> bool:
     return status >= 500 and code != "ModelError"
 
 
+def is_transient_model_error(exc: BaseException) -> bool:
+    """A ModelError from a 5xx or a timeout inside the container is worth another try; a 4xx is not."""
+    if error_code(exc) != "ModelError":
+        return False
+    message = error_message(exc).lower()
+    return "server error" in message or "timed out" in message
+
+
 def explain_aws_error(exc: BaseException, *, action: str, endpoint: str | None = None) -> DermAssistError:
     """Turn a botocore error into the one-line error a learner should read."""
     from botocore.exceptions import NoCredentialsError, NoRegionError, ReadTimeoutError
@@ -139,6 +169,16 @@ def explain_aws_error(exc: BaseException, *, action: str, endpoint: str | None =
         )
     if code in ("AccessDeniedException", "AccessDenied"):
         return CredentialsError(f"{action}: access denied ({message}). Ask your coach to attach the pack's IAM policy (iam/derm-assist-policy.json).")
+    if code == "ModelError" and is_transient_model_error(exc):
+        what = "did not answer within SageMaker's 60-second limit" if "timed out" in message.lower() else "failed inside the container"
+        return TransientEndpointError(
+            f"{action}: the model server {what} ({_first_sentence(message, 160)}). This is usually temporary: "
+            "wait a minute and try again; if it keeps happening, read the endpoint's CloudWatch logs or redeploy it."
+        )
+    if code == "ValidationError" and "not in service" in message.lower():
+        return EndpointNotReadyError(
+            f"{action}: {message} Wait until it is InService (`derm-assist endpoints` shows it), then try again."
+        )
     if code == "ModelError":
         return ModelRejectedError(
             f"{action}: the model server refused the request: {_first_sentence(message)}. "

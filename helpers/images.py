@@ -27,12 +27,15 @@ ImageSource = Union[str, os.PathLike, bytes, Image.Image]
 # The longest side we send. Both models resize to 224 px; 1024 keeps detail and payloads ~100-300 kB.
 MAX_SIDE = 1024
 JPEG_QUALITY = 92
-# Refuse images bigger than this many pixels without decoding them (decompression bombs).
-MAX_PIXELS = 90_000_000
+# Refuse images bigger than this many pixels without decoding them (decompression bombs). 200 megapixels
+# lets the largest phone photos through (JPEGs are decoded at reduced scale, see load_image's max_side).
+MAX_PIXELS = 200_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 _FITZPATRICK = re.compile(r"fitzpatrick-(VI|IV|V|III|II|I)(?![A-Z])", re.IGNORECASE)
 FITZPATRICK_TYPES = ("I", "II", "III", "IV", "V", "VI")
+# Listed in folders even without a decoder, so an iPhone photo is reported (with how to convert it), not skipped.
+HEIF_SUFFIXES = (".heic", ".heif")
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,8 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
         raise BadInputError(f"Folder not found: {path}. Check the path, or run from the repository root.")
     if not path.is_dir():
         raise BadInputError(f"{path} is a file, not a folder. Pass a folder of images, or the file itself.")
-    return sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    suffixes = (*IMAGE_SUFFIXES, *HEIF_SUFFIXES)
+    return sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
 
 
 def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
@@ -81,9 +85,13 @@ def read_bytes(path: str | os.PathLike) -> bytes:
     return data
 
 
+def _heif_decoder_installed() -> bool:
+    return ".heic" in Image.registered_extensions()  # e.g. pillow-heif's register_heif_opener()
+
+
 def _sniff_unsupported(data: bytes, name: str) -> None:
     head = data[:64]
-    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypheif", b"ftyphevc"):
+    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypheif", b"ftyphevc") and not _heif_decoder_installed():
         raise BadInputError(
             f"{name} is a HEIC/HEIF photo (iPhone format), which Pillow cannot read here. "
             "Export it as JPEG (Photos: File > Export, or `heif-convert in.heic out.jpg`) and try again."
@@ -92,9 +100,11 @@ def _sniff_unsupported(data: bytes, name: str) -> None:
         raise BadInputError(f"{name} is a PDF, not an image. Export the page as PNG or JPEG first.")
 
 
-def load_image(source: ImageSource) -> Image.Image:
+def load_image(source: ImageSource, max_side: int | None = None) -> Image.Image:
     """Open an image as upright RGB. Transparent parts go on white; animations give their first frame.
 
+    With ``max_side``, a JPEG is decoded at a reduced scale that still covers ``max_side`` (a 108-megapixel
+    photo then needs a few MB, not hundreds); call :func:`downscale` for the exact size.
     Raises :class:`BadInputError` (one line) for missing, empty, truncated, non-image or oversized input.
     """
     if isinstance(source, Image.Image):
@@ -111,11 +121,13 @@ def load_image(source: ImageSource) -> Image.Image:
             if image.width * image.height > MAX_PIXELS:
                 raise Image.DecompressionBombError("too many pixels")
             image.seek(0)
+            if max_side and image.format in ("JPEG", "MPO"):
+                image.draft(None, (max_side, max_side))
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise BadInputError(
             f"{name} is too large to decode safely (over {MAX_PIXELS // 1_000_000} megapixels). "
-            "Resize it below 9000x9000 pixels first."
+            "Resize it (e.g. to 4000 pixels on the longest side) and try again."
         ) from None
     except UnidentifiedImageError:
         raise BadInputError(
@@ -158,22 +170,24 @@ def downscale(image: Image.Image, max_side: int = MAX_SIDE) -> Image.Image:
 
 
 def encode_jpeg(image: Image.Image, quality: int = JPEG_QUALITY) -> bytes:
-    """JPEG bytes with no metadata at all: no EXIF (so no GPS), no ICC profile, no comments."""
+    """JPEG bytes with no metadata at all: no EXIF (so no GPS), no XMP, no ICC profile, no comments."""
+    clean = Image.new("RGB", image.size)
+    clean.paste(to_rgb(image))  # pixels only: Pillow copies some metadata (the JPEG comment) from image.info
     buffer = io.BytesIO()
-    to_rgb(image).save(buffer, format="JPEG", quality=quality, optimize=True)
+    clean.save(buffer, format="JPEG", quality=quality, optimize=True)
     return buffer.getvalue()
 
 
 def prepare_payload(source: ImageSource, max_side: int = MAX_SIDE) -> Payload:
     """What we send to the endpoint: upright, RGB, metadata stripped, downscaled, JPEG."""
-    image = downscale(load_image(source), max_side)
+    image = downscale(load_image(source, max_side), max_side)
     return Payload(encode_jpeg(image), "image/jpeg", image.width, image.height)
 
 
 def fingerprint(image: Image.Image) -> list[int]:
     """A tiny 8x8 RGB thumbnail (192 numbers) that survives re-encoding: how the mock recognises an image."""
     thumb = to_rgb(image).resize((8, 8), Image.Resampling.BOX)
-    return [value for pixel in thumb.getdata() for value in pixel]
+    return list(thumb.tobytes())  # row-major R, G, B bytes
 
 
 def fingerprint_distance(a: list[int], b: list[int]) -> float:

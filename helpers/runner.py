@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import NOTEBOOKS_DIR, REPO_ROOT
-from .errors import BadInputError, DermAssistError
+from .errors import BadInputError, DermAssistError, redact
 
 KERNEL_NAME = "python3"  # Studio's kernel names do not exist in CI: always pass one explicitly
 CURVEBALL_CARDS = ("budget-cut", "data-bias", "regulatory-scrutiny", "accessibility", "gdpr-marketing")
@@ -75,8 +75,13 @@ def run_all(
     extra_parameters: dict | None = None,
     stop_on_error: bool = False,
     report: bool = True,
+    faults: dict | None = None,
 ) -> list[NotebookRun]:
-    """Execute the notebooks (all by default) into ``out_dir`` and write the report."""
+    """Execute the notebooks (all by default) into ``out_dir`` and write the report.
+
+    ``faults`` (mock only), e.g. ``{"throttle_rate": 0.2, "model_error_rate": 0.05}``, are injected into the
+    mock before the first notebook: a rehearsal of a bad day on AWS. How often each fired is in the report.
+    """
     import papermill as pm
 
     out_dir = Path(out_dir).resolve()
@@ -88,8 +93,10 @@ def run_all(
     selected = selected or notebooks()
     if not selected:
         raise BadInputError(f"No notebooks found in {NOTEBOOKS_DIR}.")
+    if faults and not with_mock:
+        raise BadInputError("Faults can only be injected into the local mock: run with the mock.")
 
-    from .mock import MockServer
+    from .mock import MockServer, control
 
     mock = MockServer() if with_mock else None
     saved_env = dict(os.environ)
@@ -100,6 +107,15 @@ def run_all(
             if mock:
                 os.environ.update(mock.environment())
                 print(f"Local mock of SageMaker at {mock.url}")
+                control(mock.url, "reset", {})  # an empty account, even in a process that served a mock before
+                mock.seed()
+                if faults:
+                    try:
+                        control(mock.url, "faults", {"global": faults})
+                    except Exception as exc:  # urllib's HTTPError carries the mock's reason in its body
+                        reason = getattr(exc, "read", lambda: str(exc).encode())().decode(errors="replace")
+                        raise BadInputError(f"The mock refused the faults {faults}: {reason}") from None
+                    print(f"Faults injected for the whole run: {faults}")
             os.environ["DERM_ASSIST_WORK_DIR"] = str(work)  # the notebooks' WORK_DIR=None resolves to it
             os.environ["DERM_ASSIST_NONINTERACTIVE"] = "1"
             os.environ.setdefault("DERM_ASSIST_OWNER", "workshop-ci")
@@ -116,7 +132,7 @@ def run_all(
                     )
                     run = NotebookRun(notebook.name, output, time.perf_counter() - started, True, parameters=parameters)
                 except Exception as exc:  # papermill raises PapermillExecutionError with the cell's error
-                    message = " ".join(str(getattr(exc, "evalue", exc)).split())[:300]
+                    message = redact(" ".join(str(getattr(exc, "evalue", exc)).split()))[:300]
                     run = NotebookRun(notebook.name, output, time.perf_counter() - started, False, message, parameters)
                 runs.append(run)
                 status = "ok" if run.ok else f"FAILED: {run.error}"
@@ -128,8 +144,13 @@ def run_all(
         os.environ.update(saved_env)
     total = time.perf_counter() - started_all
     print(f"All notebooks: {sum(r.seconds for r in runs):.1f} s executing, {total:.1f} s wall time.")
+    mock_stats = None
+    if mock:
+        mock_stats = {"faults": faults or {}, "invocations": mock.state.invocations, "injected": dict(mock.state.injected)}
+        if faults:
+            print(f"Mock: {mock_stats['invocations']} invocations; faults that fired: {mock_stats['injected'] or 'none'}.")
     if report:
-        write_report(out_dir, runs, total, work)
+        write_report(out_dir, runs, total, work, mock_stats)
     return runs
 
 
@@ -146,7 +167,7 @@ def _to_html(notebook_path: Path) -> Path:
     return out
 
 
-def write_report(out_dir: Path, runs: list[NotebookRun], total_seconds: float, work: Path) -> Path:
+def write_report(out_dir: Path, runs: list[NotebookRun], total_seconds: float, work: Path, mock_stats: dict | None = None) -> Path:
     """``index.html``: one row per executed notebook (link, wall time, status) and the example portfolio."""
     rows = []
     for run in runs:
@@ -167,6 +188,11 @@ def write_report(out_dir: Path, runs: list[NotebookRun], total_seconds: float, w
         if portfolio else "<p>No example portfolio (the worksheets were not filled).</p>"
     )
     passed = sum(r.ok for r in runs)
+    faults_html = ""
+    if mock_stats and mock_stats.get("faults"):
+        fired = ", ".join(f"{k} {v}" for k, v in sorted(mock_stats["injected"].items())) or "none"
+        faults_html = (f"<p>Fault rehearsal: {html.escape(str(mock_stats['faults']))} injected into the mock; "
+                       f"{mock_stats['invocations']} invocations, faults that fired: {html.escape(fired)}.</p>")
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Derm-Assist workshop — execution report</title>
 <style>
@@ -180,6 +206,7 @@ table {{ border-collapse: collapse; width: 100%; }} th, td {{ border-bottom: 1px
 stand-ins (recordings of a real ImageNet CNN, a local CNN, or a simulated skin classifier), each marked as such in the notebooks.</p>
 <p>{passed} of {len(runs)} notebook runs succeeded. Total wall time {total_seconds:.1f} s
 (notebooks alone {sum(r.seconds for r in runs):.1f} s).</p>
+{faults_html}
 <table><thead><tr><th>Notebook</th><th class="num">Wall time</th><th>Status</th></tr></thead><tbody>
 {''.join(rows)}
 </tbody></table>
@@ -190,7 +217,8 @@ stand-ins (recordings of a real ImageNet CNN, a local CNN, or a simulated skin c
     index = out_dir / "index.html"
     index.write_text(page, encoding="utf-8")
     (out_dir / "timings.json").write_text(
-        json.dumps({"total_seconds": round(total_seconds, 2), "runs": [{"notebook": r.output.name, "seconds": round(r.seconds, 2), "ok": r.ok} for r in runs]}, indent=2),
+        json.dumps({"total_seconds": round(total_seconds, 2), "runs": [{"notebook": r.output.name, "seconds": round(r.seconds, 2), "ok": r.ok} for r in runs],
+                    **({"mock": mock_stats} if mock_stats else {})}, indent=2),
         encoding="utf-8",
     )
     print(f"Report: {index}")

@@ -42,7 +42,7 @@ def test_classify_and_endpoints_against_the_mock(deployed, capsys):
 def test_bad_input_is_one_line_and_exit_2(deployed, capsys, bad):
     assert cli.main(["classify", bad]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 2 and "File not found" in err[1]  # the failure line under its heading
+    assert len(err) == 1 and err[0].startswith("derm-assist: error: File not found")  # one file, one line
     assert "Traceback" not in "\n".join(err)
 
 

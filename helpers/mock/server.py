@@ -64,6 +64,7 @@ class MockState:
     record_requests: bool = False
     requests: list[dict[str, Any]] = field(default_factory=list)
     invocations: int = 0
+    injected: dict[str, int] = field(default_factory=dict)  # how often each fault fired (for reports and tests)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -76,7 +77,14 @@ class MockState:
     def roll(self, key: str, endpoint: str) -> bool:
         rate = float(self.fault(key, endpoint) or 0.0)
         with self.lock:
-            return rate > 0 and self.rng.random() < rate
+            fired = rate > 0 and self.rng.random() < rate
+            if fired:
+                self.count(key)
+            return fired
+
+    def count(self, key: str) -> None:
+        """Note that fault ``key`` fired (call with the lock held, or where races do not matter)."""
+        self.injected[key] = self.injected.get(key, 0) + 1
 
 
 def set_faults(state: MockState, spec: dict[str, Any]) -> dict[str, Any]:
@@ -150,6 +158,7 @@ class MockApp:
         if path.startswith("/_mock/"):
             return self.control(environ, start_response, path)
         if self.state.fault("expired_credentials"):
+            self.state.count("expired_credentials")
             return _aws_error(start_response, 400, "ExpiredTokenException", "The security token included in the request is expired")
         region = _region(environ)
         self.refresh(region)
@@ -206,9 +215,11 @@ class MockApp:
         return used
 
     def _quota_error(self, start_response, body: dict, region: str, exclude: str | None = None):
-        if self.state.fault("resource_limit"):
-            return _aws_error(start_response, 400, "ResourceLimitExceeded", "The account-level service limit for endpoint usage is 0 Instances (injected fault).")
         config = self.backend(region).endpoint_configs.get(body.get("EndpointConfigName", ""))
+        uses_instances = any(v.get("InstanceType") for v in (config.production_variants if config else []))
+        if self.state.fault("resource_limit") and uses_instances:  # serverless uses no instances: the way out
+            self.state.count("resource_limit")
+            return _aws_error(start_response, 400, "ResourceLimitExceeded", "The account-level service limit for endpoint usage is 0 Instances (injected fault).")
         for variant in (config.production_variants if config else []):
             itype = variant.get("InstanceType")
             if not itype:
@@ -231,10 +242,12 @@ class MockApp:
         with self.state.lock:
             self.state.warm.discard(name)
             if self.state.fault("stuck_creating", name):
+                self.state.count("stuck_creating")
                 return  # never becomes ready
             self.state.ready_at[name] = time.monotonic() + self.state.settings.deploy_seconds
             reason = self.state.fault("fail_deploy", name)
             if reason:
+                self.state.count("fail_deploy")
                 self.state.pending_failure[name] = reason
 
     def before_CreateEndpoint(self, start_response, body, region):
@@ -352,7 +365,7 @@ class MockApp:
         method = environ.get("REQUEST_METHOD", "GET")
         state = self.state
         if path == "/_mock/health":
-            return _json_response(start_response, 200, {"ok": True, "invocations": state.invocations})
+            return _json_response(start_response, 200, {"ok": True, "invocations": state.invocations, "injected": dict(state.injected)})
         if path == "/_mock/faults":
             if method == "DELETE":
                 state.faults = {"global": {}, "endpoints": {}}
@@ -386,5 +399,7 @@ class MockApp:
             state.pending_failure.clear()
             state.warm.clear()
             state.requests.clear()
+            state.record_requests = False
+            state.injected.clear()
             return _json_response(start_response, 200, {"reset": True})
         return _json_response(start_response, 404, {"error": f"no mock route {path}"})

@@ -1,0 +1,179 @@
+"""Nothing left running: the listing a coach reads, cleanup by age with a dry run, and the IAM policy."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+
+from helpers import aws, cli, costs, endpoint, state
+from helpers.config import NOTEBOOKS_DIR, PACKAGE_DIR, REPO_ROOT, SKIN_MODEL_ID
+from helpers.mock import control
+from helpers.mock.server import MockApp
+
+
+def age_by(name: str, hours: float) -> None:
+    """Pretend endpoint ``name`` was created ``hours`` ago (the mock's clock for it)."""
+    fake = MockApp.backend(aws.region()).endpoints[name]
+    fake.creation_time = fake.creation_time - timedelta(hours=hours)
+
+
+def table(out: str) -> dict[str, dict[str, str]]:
+    """Parse the fixed-width table `derm-assist endpoints` prints, by the header's column starts."""
+    lines = [l for l in out.splitlines() if l.strip()]
+    header = lines[0]
+    names = re.findall(r"\S+(?: \S+)*", header)
+    starts = [header.index(n) for n in names]
+    rows = {}
+    for line in lines[1:]:
+        if not line.startswith("derm-assist-"):
+            continue
+        cells = [line[a:b].strip() for a, b in zip(starts, starts[1:] + [None])]
+        rows[cells[0]] = dict(zip([n.lower() for n in names], cells))
+    return rows
+
+
+@pytest.fixture
+def fleet(mock_aws):
+    """An old real-time endpoint, a young one, a serverless one, one stuck Creating, one Failed, and one not of the pack."""
+    control(aws.endpoint_url(), "faults", {"endpoints": {"derm-assist-stuck": {"stuck_creating": True},
+                                                         "derm-assist-broken": {"fail_deploy": "ping health check failed"}}})
+    old = endpoint.deploy(SKIN_MODEL_ID, name="derm-assist-old", progress=False, owner="ana")
+    young = endpoint.deploy(SKIN_MODEL_ID, name="derm-assist-young", progress=False, owner="ben")
+    sls = endpoint.deploy(SKIN_MODEL_ID, name="derm-assist-sls", serverless=endpoint.ServerlessSpec(2048, 1), progress=False)
+    endpoint.deploy(SKIN_MODEL_ID, name="derm-assist-stuck", instance_type="ml.c5.large", wait=False, progress=False)
+    with pytest.raises(Exception):
+        endpoint.deploy(SKIN_MODEL_ID, name="derm-assist-broken", instance_type="ml.t2.medium", progress=False)
+    sm = aws.sagemaker()
+    sm.create_endpoint_config(EndpointConfigName="not-ours", ProductionVariants=[
+        {"VariantName": "v", "ModelName": old.model_names[0], "InstanceType": "ml.c5.large", "InitialInstanceCount": 1}])
+    sm.create_endpoint(EndpointName="derm-assist-untagged", EndpointConfigName="not-ours")
+    age_by("derm-assist-old", 5)
+    age_by("derm-assist-stuck", 6)
+    age_by("derm-assist-broken", 30)
+    return {"old": old, "young": young, "sls": sls}
+
+
+def endpoint_names() -> set[str]:
+    return {e["EndpointName"] for e in aws.sagemaker().list_endpoints()["Endpoints"]}
+
+
+def test_endpoints_lists_status_size_age_and_cost(fleet, capsys):
+    assert cli.main(["endpoints"]) == 0
+    out = capsys.readouterr().out
+    rows = table(out)
+    assert set(rows) == {"derm-assist-old", "derm-assist-young", "derm-assist-sls", "derm-assist-stuck", "derm-assist-broken"}
+    assert "derm-assist-untagged" not in out  # found by tag, not by name
+    assert {n: r["status"] for n, r in rows.items()} == {
+        "derm-assist-old": "InService", "derm-assist-young": "InService", "derm-assist-sls": "InService",
+        "derm-assist-stuck": "Creating", "derm-assist-broken": "Failed"}
+    assert rows["derm-assist-old"]["size"] == "1 x ml.m5.large" and rows["derm-assist-sls"]["size"] == "serverless 2048 MB"
+    assert rows["derm-assist-old"]["age"] == "5h00m" and rows["derm-assist-young"]["age"] == "0m"
+    assert rows["derm-assist-broken"]["age"] == "30h00m" and rows["derm-assist-old"]["owner"] == "ana"
+    hourly = costs.hourly_price("ml.m5.large")
+    assert hourly and rows["derm-assist-old"]["cost so far"] == costs.format_cost(hourly * 5)
+    assert rows["derm-assist-young"]["cost so far"] == "~$0.00" and rows["derm-assist-sls"]["cost so far"] == "per request"
+    assert "estimates" in out
+
+
+def test_all_older_than_dry_run_deletes_nothing_then_the_real_run_only_the_old(fleet, capsys):
+    sm = aws.sagemaker()
+    before = (endpoint_names(), len(sm.list_endpoint_configs()["EndpointConfigs"]), len(sm.list_models()["Models"]))
+    assert cli.main(["cleanup", "--all", "--older-than", "4h", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert sorted(re.findall(r"would delete (\S+)", out)) == ["derm-assist-broken", "derm-assist-old", "derm-assist-stuck"]
+    assert (endpoint_names(), len(sm.list_endpoint_configs()["EndpointConfigs"]), len(sm.list_models()["Models"])) == before
+
+    old_resources = endpoint.describe("derm-assist-old")
+    assert cli.main(["cleanup", "--all", "--older-than", "4h"]) == 0
+    out = capsys.readouterr().out
+    assert f"endpoint derm-assist-old, endpoint config {old_resources.config_name}, model {old_resources.model_names[0]} deleted" in out
+    assert "derm-assist-broken: endpoint derm-assist-broken" in out  # a Failed endpoint still had a config and a model
+    assert endpoint_names() == {"derm-assist-young", "derm-assist-sls", "derm-assist-untagged"}
+    configs = {c["EndpointConfigName"] for c in sm.list_endpoint_configs()["EndpointConfigs"]}
+    assert old_resources.config_name not in configs and "not-ours" in configs
+
+    assert cli.main(["cleanup", "--all", "--older-than", "4h"]) == 0  # safe to re-run
+    assert capsys.readouterr().out.strip() == "Nothing to clean up."
+
+
+def test_cleanup_by_name_is_idempotent_and_forgets_the_state(fleet, capsys):
+    state.remember_endpoint("derm-assist-young", SKIN_MODEL_ID)
+    assert cli.main(["cleanup"]) == 0
+    assert "derm-assist-young: endpoint derm-assist-young" in capsys.readouterr().out
+    assert state.load_state().get("endpoint_name") is None
+    for _ in range(2):
+        assert cli.main(["cleanup", "derm-assist-young"]) == 0
+        assert capsys.readouterr().out.strip() == "derm-assist-young: already gone"
+    assert endpoint.delete_endpoint("never-existed") == []
+
+
+def test_cleanup_all_without_an_age_takes_every_pack_endpoint_but_nothing_else(fleet, capsys):
+    assert cli.main(["cleanup", "--all"]) == 0
+    assert endpoint_names() == {"derm-assist-untagged"}
+    assert capsys.readouterr().out.count(" deleted\n") == 5
+    assert aws.sagemaker().list_models()["Models"] == []  # every model of the pack went with its endpoint
+    assert [c["EndpointConfigName"] for c in aws.sagemaker().list_endpoint_configs()["EndpointConfigs"]] == ["not-ours"]
+
+
+@pytest.mark.parametrize("args,expect", [(["--all", "--older-than", "four hours"], "is not an age"), (["x", "--all"], "not both")])
+def test_cleanup_bad_options_are_one_line(mock_aws, capsys, args, expect):
+    assert cli.main(["cleanup", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and expect in err
+
+
+def test_the_cleanup_notebook_uses_the_same_code():
+    nb = json.loads((NOTEBOOKS_DIR / "99_cleanup.ipynb").read_text())
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert "endpoint.delete_endpoint(name)" in code and "endpoint.list_pack_endpoints()" in code
+    assert "costs.estimate_cost(info)" in code and "sagemaker()" not in code  # no private delete logic
+
+
+# --- least-privilege IAM policy ------------------------------------------------------------------------
+
+
+def actions_the_pack_calls() -> set[str]:
+    """Every AWS API the helpers and notebooks call, as IAM actions (found in the source)."""
+    sources = [p.read_text() for p in PACKAGE_DIR.rglob("*.py") if "mock" not in p.parts]
+    for nb in NOTEBOOKS_DIR.glob("*.ipynb"):
+        sources += ["".join(c["source"]) for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code"]
+    text = "\n".join(sources)
+    camel = lambda snake: "".join(part.title() for part in snake.split("_"))
+    found = set()
+    for pattern, service in ((r"\b(?:sm|aws\.sagemaker\(\))\.(?!get_paginator|meta)([a-z_]+)\(", "sagemaker"),
+                             (r"get_paginator\(\"([a-z_]+)\"\)", "sagemaker"),
+                             (r"\b(?:runtime|aws\.runtime\(\))\.([a-z_]+)\(", "sagemaker"),
+                             (r"aws\.client\(\"sts\"\)\.([a-z_]+)\(", "sts"),
+                             (r"aws\.client\(\"iam\"\)\.([a-z_]+)\(", "iam")):
+        found |= {f"{service}:{camel(m)}" for m in re.findall(pattern, text)}
+    return found
+
+
+def test_iam_policy_allows_exactly_what_the_pack_calls():
+    policy = json.loads((REPO_ROOT / "iam" / "derm-assist-policy.json").read_text())
+    allowed = set()
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow" and "*" not in json.dumps(statement["Action"])
+        actions = statement["Action"]
+        allowed |= {actions} if isinstance(actions, str) else set(actions)
+    used = actions_the_pack_calls()
+    assert {"sagemaker:CreateEndpoint", "sagemaker:InvokeEndpoint", "sagemaker:ListEndpoints", "sts:GetCallerIdentity"} <= used
+    assert used - allowed == set(), "called but not allowed"
+    assert allowed - used == {"iam:PassRole"}, "allowed but never called (PassRole is what CreateModel needs)"
+
+
+def test_iam_policy_limits_writes_to_the_packs_resources():
+    policy = json.loads((REPO_ROOT / "iam" / "derm-assist-policy.json").read_text())
+    for statement in policy["Statement"]:
+        actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        writes = [a for a in actions if re.match(r"sagemaker:(Create|Update|Delete|AddTags|Invoke)", a)]
+        if writes:
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            assert all(r.split(":")[-1].split("/")[-1] == "derm-assist-*" for r in resources), statement["Sid"]
+        if any(a.startswith("sagemaker:Create") for a in actions):
+            assert statement["Condition"]["StringEquals"]["aws:RequestTag/project"] == "derm-assist-workshop"
+        if any(a.startswith("sagemaker:Delete") for a in actions):
+            assert statement["Condition"]["StringEquals"]["aws:ResourceTag/project"] == "derm-assist-workshop"
