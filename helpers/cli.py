@@ -114,9 +114,6 @@ def cmd_cleanup(args) -> int:
         names = [t.name for t in targets]
     else:
         names = [args.name or state.current_endpoint(args.work_dir)]
-    if not names:
-        print("Nothing to clean up.")
-        return 0
     for name in names:
         if args.dry_run:
             print(f"would delete {name} (endpoint, its config and model)")
@@ -124,6 +121,13 @@ def cmd_cleanup(args) -> int:
         deleted = endpoint.delete_endpoint(name)
         state.forget_endpoint(name, args.work_dir)
         print(f"{name}: " + (", ".join(deleted) + " deleted" if deleted else "already gone"))
+    orphans = endpoint.list_orphans() if args.all else []
+    for kind, name in orphans:  # left behind by an interrupted deploy or swap
+        print(f"{'would delete' if args.dry_run else 'deleting'} leftover {kind} {name}")
+    if orphans and not args.dry_run:
+        endpoint.delete_orphans(orphans)
+    if not names and not orphans:
+        print("Nothing to clean up.")
     return 0
 
 

@@ -519,3 +519,36 @@ def _update_in_place(current: EndpointInfo, model_id: str, instance_type: str, s
     for old_model in current.model_names:
         _delete_quietly(model_name=old_model)
     return info
+
+
+def list_orphans() -> list[tuple[str, str]]:
+    """The pack's endpoint configs and models that no endpoint uses any more, as (kind, name).
+
+    They cost nothing, but they clutter the account and a half-finished deploy can leave them behind.
+    """
+    sm = aws.sagemaker()
+    try:
+        endpoints = [sm.describe_endpoint(EndpointName=n) for n in all_endpoint_names()]
+        used_configs = {e["EndpointConfigName"] for e in endpoints}
+        configs = [c for page in sm.get_paginator("list_endpoint_configs").paginate(NameContains="derm-assist-")
+                   for c in page.get("EndpointConfigs", [])]
+        models = [m for page in sm.get_paginator("list_models").paginate(NameContains="derm-assist-") for m in page.get("Models", [])]
+    except Exception as exc:
+        raise explain_aws_error(exc, action="Looking for leftover configs and models") from None
+    used_models = set()
+    for config in configs:
+        if config["EndpointConfigName"] in used_configs:
+            detail = sm.describe_endpoint_config(EndpointConfigName=config["EndpointConfigName"])
+            used_models |= {v["ModelName"] for v in detail.get("ProductionVariants", [])}
+    orphans = [("endpoint config", c["EndpointConfigName"]) for c in configs
+               if c["EndpointConfigName"] not in used_configs and _tags(c["EndpointConfigArn"]).get(TAG_PROJECT) == PROJECT_TAG]
+    orphans += [("model", m["ModelName"]) for m in models
+                if m["ModelName"] not in used_models and _tags(m["ModelArn"]).get(TAG_PROJECT) == PROJECT_TAG]
+    return orphans
+
+
+def delete_orphans(orphans: list[tuple[str, str]]) -> list[str]:
+    deleted = []
+    for kind, name in orphans:
+        deleted += _delete_quietly(**({"config_name": name} if kind == "endpoint config" else {"model_name": name}))
+    return deleted

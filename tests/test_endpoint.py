@@ -138,3 +138,23 @@ def test_swap_to_the_same_model_is_a_no_op(deployed):
 def test_swap_mode_is_validated(deployed):
     with pytest.raises(BadInputError):
         endpoint.swap_model("x/y", deployed.name, mode="sideways")
+
+
+def test_leftover_configs_and_models_are_found_and_cleaned(deployed):
+    from helpers import cli
+
+    sm = aws.sagemaker()
+    sm.delete_endpoint(EndpointName=deployed.name)  # as if a cleanup was interrupted half-way
+    orphans = endpoint.list_orphans()
+    assert sorted(kind for kind, _ in orphans) == ["endpoint config", "model"]
+    assert cli.main(["cleanup", "--all", "--dry-run"]) == 0
+    assert len(endpoint.list_orphans()) == 2
+    assert cli.main(["cleanup", "--all"]) == 0
+    assert endpoint.list_orphans() == [] and sm.list_models()["Models"] == []
+
+
+def test_orphan_search_ignores_what_a_live_endpoint_uses_and_untagged_resources(deployed):
+    sm = aws.sagemaker()
+    sm.create_model(ModelName="derm-assist-someone-else", ExecutionRoleArn="arn:aws:iam::123456789012:role/x",
+                    PrimaryContainer={"Image": "x"})
+    assert endpoint.list_orphans() == []
