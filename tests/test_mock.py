@@ -114,3 +114,24 @@ def test_faults_throttle_then_clear(deployed):
 def test_unknown_fault_is_refused(mock_aws):
     with pytest.raises(Exception):
         control(aws.endpoint_url(), "faults", {"no_such_fault": 1})
+
+
+def test_simulated_skin_model_responds_smoothly_to_the_lesion():
+    """Occlusion maps need a stand-in whose scores depend on the lesion, not a constant."""
+    from PIL import ImageDraw
+
+    from helpers import images
+    from helpers.config import SKIN_PROXIES_DIR
+    from helpers.mock import standins
+
+    lesion = images.load_image(sorted(SKIN_PROXIES_DIR.glob("*irregular*"))[0])
+    before = {p["label"]: p["score"] for p in standins.simulated_skin_vit(lesion, 7).predictions}
+    top = max(before, key=before.get)
+    covered = lesion.copy()
+    w, h = covered.size
+    skin = covered.getpixel((5, 5))
+    ImageDraw.Draw(covered).rectangle((w // 4, h // 4, 3 * w // 4, 3 * h // 4), fill=skin)
+    after = {p["label"]: p["score"] for p in standins.simulated_skin_vit(covered, 7).predictions}
+    assert before[top] - after[top] > 0.1
+    assert standins.simulated_skin_vit(lesion, 7).predictions == standins.simulated_skin_vit(lesion, 7).predictions
+    assert abs(sum(before.values()) - 1) < 1e-3

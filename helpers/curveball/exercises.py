@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from .. import classify, endpoint, notebook, state, triage
@@ -109,10 +110,13 @@ def explain_with_occlusion(ctx, image_path=None, patch: int | None = None, strid
 
     image_path = image_path or example_image("irregular")
     image = load_image(image_path)
-    result = explain.occlusion_map(image, endpoint_scores, patch=patch, stride=stride)
+    # A mid-grey patch is darker than light skin and would itself look like a lesion to the model;
+    # covering with the image's median colour removes information without adding a new dark blob.
+    fill = tuple(int(v) for v in np.median(np.asarray(image).reshape(-1, 3), axis=0))
+    result = explain.occlusion_map(image, endpoint_scores, patch=patch, stride=stride, fill=fill)
     fig = explain.plot_occlusion(result, image)
     box = result.most_sensitive_box()
-    alt = (f"Heat map over {image_path.name}: the drop in the score of {result.target_label} when a grey patch covers each "
+    alt = (f"Heat map over {image_path.name}: the drop in the score of {result.target_label} when a skin-coloured patch covers each "
            f"region; largest drop {result.drops.max():.0%} around pixels {box}. {result.invocations} invocations.")
     notebook.show_figure(ctx, fig, "05_occlusion_map", alt)
     summary = (f"Occlusion map for {image_path.name}: {result.invocations} endpoint invocations; covering the area {box} lowers "
