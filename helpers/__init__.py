@@ -7,6 +7,7 @@ One module, one job:
 - ``images``    loading, cleaning and encoding images before they leave the machine
 - ``aws``       boto3 clients, and whether we are talking to the local mock
 - ``state``     the small state file that remembers the learner's endpoint
+- ``files``     atomic writes (a crash never leaves half a file)
 - ``endpoint``  deploy / describe / delete / list the pack's SageMaker endpoints
 - ``classify``  call an endpoint and get typed predictions back
 - ``plots``     the charts the notebooks draw

@@ -24,7 +24,7 @@ from typing import Sequence
 from .config import SKIN_LABELS
 from .config import work_dir as resolve_work_dir
 from .errors import BadInputError
-from .state import atomic_write_text
+from .files import atomic_write_text
 
 BENIGN = "Benign"
 CONCERNING = "Potentially Concerning"
