@@ -11,8 +11,16 @@ One module, one job:
 - ``endpoint``  deploy / describe / delete / list the pack's SageMaker endpoints
 - ``classify``  call an endpoint and get typed predictions back
 - ``plots``     the charts the notebooks draw
+- ``triage``    Derm-Assist's Benign / Potentially Concerning / Uncertain rule and its review log
+- ``mvp``       the MVP as an ipywidgets app (and the same path without a front end)
+- ``modelcards`` the workshop's model cards, side by side
+- ``worksheets`` MoSCoW, risk register, DPIA, EU AI Act, curveball notes, reflection; the portfolio
+- ``curveball`` the five curveball cards and their exercises (cost, fairness, occlusion, privacy)
+- ``accessibility`` palettes, WCAG contrast, alt text and screen-reader text
+- ``preflight``, ``notebook``, ``progress``  notebook 00's checks; notebook conveniences; progress bars
+- ``imagenet_local``, ``recordings``, ``proxies``  the local ImageNet CNN, its recordings, the skin proxies
 - ``mock``      the local stand-in for SageMaker (CI and offline rehearsal)
-- ``cli``       the ``derm-assist`` console script
+- ``cli``, ``runner``  the ``derm-assist`` console script; notebook execution and the HTML report
 """
 
 __version__ = "0.1.0"
