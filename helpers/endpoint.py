@@ -141,7 +141,25 @@ def pack_tags(owner: str, model_id: str) -> list[dict[str, str]]:
 
 
 def image_uri(region: str | None = None, instance_type: str = DEFAULT_INSTANCE_TYPE) -> str:
-    """The Hugging Face PyTorch inference container (CPU) for ``region``, resolved offline by the SDK."""
+    """The Hugging Face PyTorch inference container (CPU) for ``region``, resolved offline by the SDK.
+
+    The answer is remembered in the state file: importing the SDK takes seconds, the URI never changes
+    for a given region and container version.
+    """
+    from . import state
+
+    region = region or aws.region()
+    key = f"{region}/{HF_TRANSFORMERS_VERSION}/{HF_PYTORCH_VERSION}/{HF_PY_VERSION}/{'gpu' if instance_type.startswith(('ml.g', 'ml.p')) else 'cpu'}"
+    remembered = state.load_state().get("image_uris", {})
+    if key not in remembered:
+        remembered[key] = _resolve_image_uri(region, instance_type)
+        current = state.load_state()
+        current["image_uris"] = {**current.get("image_uris", {}), **remembered}
+        state.save_state(current)
+    return remembered[key]
+
+
+def _resolve_image_uri(region: str, instance_type: str) -> str:
     try:
         from sagemaker.core import image_uris
     except ImportError as exc:  # pragma: no cover - depends on the installed SDK
@@ -150,7 +168,7 @@ def image_uri(region: str | None = None, instance_type: str = DEFAULT_INSTANCE_T
         ) from None
     return image_uris.retrieve(
         framework="huggingface",
-        region=region or aws.region(),
+        region=region,
         version=HF_TRANSFORMERS_VERSION,
         base_framework_version=f"pytorch{HF_PYTORCH_VERSION}",
         py_version=HF_PY_VERSION,

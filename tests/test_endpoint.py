@@ -158,3 +158,15 @@ def test_orphan_search_ignores_what_a_live_endpoint_uses_and_untagged_resources(
     sm.create_model(ModelName="derm-assist-someone-else", ExecutionRoleArn="arn:aws:iam::123456789012:role/x",
                     PrimaryContainer={"Image": "x"})
     assert endpoint.list_orphans() == []
+
+
+def test_image_uri_is_resolved_once_then_remembered(mock_aws, monkeypatch):
+    first = endpoint.image_uri("eu-west-2")
+    assert first.startswith("763104351884.dkr.ecr.eu-west-2.amazonaws.com/huggingface-pytorch-inference:") and "-cpu-" in first
+
+    def no_sdk(*args):
+        raise AssertionError("the SDK was asked again")
+
+    monkeypatch.setattr(endpoint, "_resolve_image_uri", no_sdk)
+    assert endpoint.image_uri("eu-west-2") == first
+    assert state.load_state()["image_uris"]
