@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
-# On-demand list prices (USD per instance-hour, eu-west-2), used only when the dated price table
-# (helpers/data/sagemaker_prices.csv) has no row for the instance type.
-_FALLBACK_HOURLY = {"ml.m5.large": 0.134, "ml.m5.xlarge": 0.269, "ml.c5.large": 0.119, "ml.t2.medium": 0.065}
+from . import aws
+from .errors import DermAssistError
+
+@functools.lru_cache(maxsize=None)
+def _price_table(region: str):
+    from .curveball.cost import load_prices
+
+    return load_prices(region=region)
 
 
-def hourly_price(instance_type: str | None) -> float | None:
+def hourly_price(instance_type: str | None, region: str | None = None) -> float | None:
+    """List price per instance-hour from the dated table (helpers/data/sagemaker_prices.csv), None if unknown."""
     if not instance_type:
         return None
     try:
-        from .curveball.cost import load_prices
-
-        table = load_prices()
-        price = table.hourly(instance_type)
-        if price is not None:
-            return float(price)
-    except Exception:
-        pass
-    return _FALLBACK_HOURLY.get(instance_type)
+        return _price_table(region or aws.region()).hourly(instance_type)
+    except DermAssistError:  # no prices for this region
+        return None
 
 
 def estimate_cost(info) -> float | None:

@@ -6,7 +6,6 @@ go (AWS or the local mock), fixes the work folder, and says whether widgets can 
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,17 +117,6 @@ def load_table(ctx: Context, name: str):
     if not path.exists():
         raise DermAssistError(f"No saved results {name!r} in {ctx.results}. Run the notebook that makes them first.")
     return pd.read_csv(path, keep_default_na=False)
-
-
-def save_json(ctx: Context, data, name: str) -> Path:
-    path = ctx.results / f"{name}.json"
-    path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-    return path
-
-
-def fail_softly(exc: DermAssistError) -> None:
-    """Show a handled error the way a learner should read it: one line, no traceback."""
-    print(f"⚠ {exc}")
 
 
 def tables_by_set(batches: dict) -> "pd.DataFrame":

@@ -71,6 +71,13 @@ def measure_latency(image, calls: int = 5) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def describe_latency(endpoint_name: str, latency: pd.DataFrame) -> str:
+    """One sentence: the first call (cold or not) against the warm median."""
+    first = latency.iloc[0]
+    return (f"{endpoint_name}: first call {first.latency_ms:.0f} ms (cold start: {bool(first.cold_start)}), "
+            f"then a median of {latency.latency_ms.iloc[1:].median():.0f} ms.")
+
+
 # --- 2. data bias -------------------------------------------------------------------------------------
 
 

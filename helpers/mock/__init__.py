@@ -74,15 +74,12 @@ class MockServer:
         return self
 
     def serve_forever(self) -> None:
-        self.seed_in_process()
+        self.seed()
         self._server.serve_forever()
 
-    def seed(self) -> None:
-        """Create what a SageMaker Studio account already has: the execution role."""
-        self.seed_in_process()
-
     @staticmethod
-    def seed_in_process() -> None:
+    def seed() -> None:
+        """Create what a SageMaker Studio account already has: the execution role."""
         from moto.iam.models import iam_backends
 
         iam = iam_backends[ACCOUNT_ID]["global"]
