@@ -19,8 +19,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from helpers import classify, endpoint, images, runner, state  # noqa: E402
-from helpers.config import FUN_IMAGES_DIR, SKIN_PROXIES_DIR  # noqa: E402
+from helpers import classify, endpoint, images, state
+from helpers.coach import runner  # noqa: E402
+from helpers.core.config import FUN_IMAGES_DIR, SKIN_PROXIES_DIR  # noqa: E402
 from helpers.mock import MockServer  # noqa: E402
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .errors import BadInputError
+from .core.errors import BadInputError
 
 AA_NORMAL = 4.5  # WCAG 2.x success criterion 1.4.3, normal text
 AA_LARGE = 3.0  # large text (18 pt, or 14 pt bold) and, under 1.4.11, chart marks and UI parts

@@ -13,22 +13,23 @@ import json
 import os
 import random
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
-from . import aws, images, state
-from .progress import progress_bar
-from .errors import (
+from . import images, state
+from .core import aws
+from .core.errors import (
     BadInputError,
-    DermAssistError,
     CredentialsError,
+    DermAssistError,
     EndpointNotFoundError,
     EndpointNotReadyError,
     explain_aws_error,
     is_transient,
     is_transient_model_error,
 )
+from .core.progress import progress_bar
 
 DEFAULT_TOP_K = 5
 RETRY_BUDGET_SECONDS = 30.0

@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 from datetime import timedelta
 
-from . import aws
-from .errors import DermAssistError
+from .core import aws
+from .core.errors import DermAssistError
 
-@functools.lru_cache(maxsize=None)
+
+@functools.cache
 def _price_table(region: str):
     from .curveball.cost import load_prices
 

@@ -16,13 +16,12 @@ from __future__ import annotations
 import getpass
 import re
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 
-from . import aws
-from .progress import progress_bar
-from .config import (
+from .core import aws
+from .core.config import (
     DEFAULT_INSTANCE_TYPE,
     HF_PY_VERSION,
     HF_PYTORCH_VERSION,
@@ -31,15 +30,16 @@ from .config import (
     IMAGENET_MODEL_ID,
     PROJECT_TAG,
 )
-from .errors import (
+from .core.errors import (
     BadInputError,
     DermAssistError,
     EndpointNotFoundError,
     EndpointNotReadyError,
-    explain_aws_error,
     error_code,
     error_message,
+    explain_aws_error,
 )
+from .core.progress import progress_bar
 
 TAG_PROJECT, TAG_OWNER, TAG_CREATED, TAG_MODEL = "project", "owner", "created", "hf-model-id"
 # Poll quickly first (a mock is ready in seconds), then settle at AWS's usual pace.
@@ -77,7 +77,7 @@ class EndpointInfo:
 
     @property
     def age(self) -> timedelta | None:
-        return datetime.now(timezone.utc) - self.created if self.created else None
+        return datetime.now(UTC) - self.created if self.created else None
 
     @property
     def kind(self) -> str:
@@ -123,7 +123,7 @@ def resource_names(endpoint_name: str) -> tuple[str, str]:
     """Unique Model and EndpointConfig names for a deploy of ``endpoint_name`` (at most 63 characters)."""
     import secrets
 
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(2)
+    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(2)
     base = endpoint_name[:40].rstrip("-")
     return f"{base}-m-{stamp}", f"{base}-c-{stamp}"
 
@@ -132,7 +132,7 @@ def pack_tags(owner: str, model_id: str) -> list[dict[str, str]]:
     return [
         {"Key": TAG_PROJECT, "Value": PROJECT_TAG},
         {"Key": TAG_OWNER, "Value": owner},
-        {"Key": TAG_CREATED, "Value": datetime.now(timezone.utc).isoformat(timespec="seconds")},
+        {"Key": TAG_CREATED, "Value": datetime.now(UTC).isoformat(timespec="seconds")},
         {"Key": TAG_MODEL, "Value": model_id},
     ]
 
@@ -299,7 +299,7 @@ def list_pack_endpoints(owner: str | None = None) -> list[EndpointInfo]:
         if owner and info.tags.get(TAG_OWNER) != owner:
             continue
         found.append(info)
-    return sorted(found, key=lambda i: i.created or datetime.now(timezone.utc))
+    return sorted(found, key=lambda i: i.created or datetime.now(UTC))
 
 
 def require_in_service(name: str) -> EndpointInfo:

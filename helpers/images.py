@@ -13,14 +13,15 @@ import io
 import os
 import re
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Union
+from typing import Union
 
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-from .config import IMAGE_SUFFIXES
-from .errors import BadInputError
+from .core.config import IMAGE_SUFFIXES
+from .core.errors import BadInputError
 
 ImageSource = Union[str, os.PathLike, bytes, Image.Image]
 

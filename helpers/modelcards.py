@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from .config import REPO_ROOT
-from .errors import DermAssistError
+from .core.config import REPO_ROOT
+from .core.errors import DermAssistError
 
 CARDS_DIR = REPO_ROOT / "model_cards"
 FIELDS = ("architecture", "parameters", "training_data", "label_space", "intended_use", "reported_metrics", "known_gaps", "licence")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from . import triage
 from .accessibility import get_palette, plain_text_result
-from .config import SKIN_PROXIES_DIR
-from .errors import DermAssistError
+from .core.config import SKIN_PROXIES_DIR
+from .core.errors import DermAssistError
 from .images import list_images
 
 

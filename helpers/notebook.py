@@ -10,9 +10,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import aws
-from .config import work_dir as resolve_work_dir
-from .errors import DermAssistError
+from .core import aws
+from .core.config import work_dir as resolve_work_dir
+from .core.errors import DermAssistError
 
 
 @dataclass
@@ -119,7 +119,7 @@ def load_table(ctx: Context, name: str):
     return pd.read_csv(path, keep_default_na=False)
 
 
-def tables_by_set(batches: dict) -> "pd.DataFrame":
+def tables_by_set(batches: dict) -> pd.DataFrame:
     """One table of results from several image sets, with a ``set`` column (failures are reported, not hidden)."""
     import pandas as pd
 
@@ -131,14 +131,14 @@ def tables_by_set(batches: dict) -> "pd.DataFrame":
     return pd.concat(frames, ignore_index=True)
 
 
-def load_tables_by_set(ctx: Context, names: dict[str, str]) -> "pd.DataFrame":
+def load_tables_by_set(ctx: Context, names: dict[str, str]) -> pd.DataFrame:
     """The saved tables ``{set name: table name}`` as one table with a ``set`` column."""
     import pandas as pd
 
     return pd.concat([load_table(ctx, table).assign(set=name) for name, table in names.items()], ignore_index=True)
 
 
-def show_assessments(app, images, note: str = "") -> "pd.DataFrame":
+def show_assessments(app, images, note: str = "") -> pd.DataFrame:
     """Run the MVP on ``images`` without a front end: show each result card, return a summary table."""
     import pandas as pd
     from IPython.display import HTML, display

@@ -6,8 +6,8 @@ import importlib.metadata as metadata
 import sys
 from dataclasses import dataclass
 
-from . import aws
-from .errors import DermAssistError
+from .core import aws
+from .core.errors import DermAssistError
 
 SUPPORTED_SDK_MAJOR = 3
 PINNED = ("sagemaker", "boto3", "Pillow", "pandas", "matplotlib", "ipywidgets")
@@ -86,7 +86,7 @@ def check_identity() -> tuple[Check, str | None]:
     try:
         arn = aws.client("sts").get_caller_identity()["Arn"]
     except Exception as exc:
-        from .errors import explain_aws_error
+        from .core.errors import explain_aws_error
 
         return Check("AWS identity", False, "unknown", str(explain_aws_error(exc, action="Checking who you are"))), None
     return Check("AWS identity", True, f"{arn} in {aws.region()}"), arn

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .config import work_dir as resolve_work_dir
-from .errors import BadInputError, DermAssistError
-from .files import atomic_write_text
+from .core.config import work_dir as resolve_work_dir
+from .core.errors import BadInputError, DermAssistError
+from .core.files import atomic_write_text
 
 STATE_FILE = "state.json"
 
@@ -72,4 +72,4 @@ def current_endpoint(work_dir=None) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Sequence
+from datetime import UTC, datetime
 
-from .config import SKIN_LABELS
-from .config import work_dir as resolve_work_dir
-from .errors import BadInputError
-from .files import atomic_write_text
+from .core.config import SKIN_LABELS
+from .core.config import work_dir as resolve_work_dir
+from .core.errors import BadInputError
+from .core.files import atomic_write_text
 
 BENIGN = "Benign"
 CONCERNING = "Potentially Concerning"
@@ -115,7 +115,7 @@ class ReviewLog:
 
     def append(self, row: dict) -> dict:
         clean = {column: row.get(column, "") for column in LOG_COLUMNS}
-        clean["timestamp"] = clean["timestamp"] or datetime.now(timezone.utc).isoformat(timespec="seconds")
+        clean["timestamp"] = clean["timestamp"] or datetime.now(UTC).isoformat(timespec="seconds")
         clean["reviewer_note"] = " ".join(str(clean["reviewer_note"]).split())
         existing = self.path.read_text(encoding="utf-8") if self.path.exists() else ""
         buffer = io.StringIO()

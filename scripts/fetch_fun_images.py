@@ -15,7 +15,7 @@ temporary folder. Usage, from the repository root::
     python scripts/fetch_fun_images.py            # writes fun_images/*.jpg|png
     python scripts/fetch_fun_images.py --keep /tmp/fun-src   # keep the downloads for inspection
 
-Afterwards refresh the recordings the mock replays: ``python -m helpers.recordings``.
+Afterwards refresh the recordings the mock replays: ``python -m helpers.mock.recordings``.
 The versions taken last time are listed in ``fun_images/ATTRIBUTION.md``; if apt or pip now offers
 newer ones, check the pictures and the licences again before committing.
 """
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             size = save(data, args.out / name)
             where = f"{path}" + (f" -> {inner[0]}" if inner else "")
             print(f"  {name:<14} {size[0]}x{size[1]}  from {package} {version}: {where}")
-    print(f"Done. Now refresh the recordings: python -m helpers.recordings")
+    print("Done. Now refresh the recordings: python -m helpers.mock.recordings")
     return 0
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from helpers import aws
+from helpers.core import aws
 from helpers.mock import MockServer, control
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from helpers import accessibility as acc
-from helpers.errors import BadInputError
+from helpers.core.errors import BadInputError
 
 
 @pytest.fixture(autouse=True)

@@ -16,12 +16,13 @@ import sys
 import time
 from pathlib import Path
 
+import corpus
 import pytest
 from PIL import Image, ImageFile
 
-import corpus
-from helpers import aws, classify, images
-from helpers.errors import BadInputError
+from helpers import classify, images
+from helpers.core import aws
+from helpers.core.errors import BadInputError
 from helpers.mock import control
 
 HERE = Path(__file__).resolve().parent
@@ -31,12 +32,12 @@ HERE = Path(__file__).resolve().parent
 def deployed(mock_aws):
     """The skin model's endpoint: its mock stand-in is a quick rule-based simulation, and any model will do here."""
     from helpers import endpoint, state
-    from helpers.config import SKIN_MODEL_ID
+    from helpers.core.config import SKIN_MODEL_ID
 
     info = endpoint.deploy(SKIN_MODEL_ID, progress=False)
     state.remember_endpoint(info.name, SKIN_MODEL_ID)
     return info
-CLI = [sys.executable, "-m", "helpers.cli"]
+CLI = [sys.executable, "-m", "helpers.coach.cli"]
 
 
 @pytest.fixture(scope="session")
@@ -252,8 +253,8 @@ def test_cli_json_output_carries_each_error(deployed, cases):
 
 def test_fun_images_notebook_reports_bad_files_and_carries_on(cases, tmp_path, monkeypatch):
     """Notebook 02 pointed at the corpus: every good image classified, every bad one listed, no crash."""
-    from helpers import runner
-    from helpers.config import NOTEBOOKS_DIR
+    from helpers.coach import runner
+    from helpers.core.config import NOTEBOOKS_DIR
 
     folder = corpus_folder(cases, tmp_path)
     monkeypatch.setenv("DERM_ASSIST_OWNER", "corpus")
@@ -262,6 +263,6 @@ def test_fun_images_notebook_reports_bad_files_and_carries_on(cases, tmp_path, m
     assert [r.ok for r in runs] == [True, True], [r.error for r in runs]
     text = json.dumps(json.loads(runs[1].output.read_text())["cells"])
     bad = expected_failures(cases)
-    assert f"failed:" in text
+    assert "failed:" in text
     for name in bad:
         assert json.dumps(name)[1:-1] in text, name

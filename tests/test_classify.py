@@ -5,9 +5,10 @@ import random
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import aws, classify
-from helpers.config import FUN_IMAGES_DIR
-from helpers.errors import BadInputError, ModelRejectedError, TransientEndpointError
+from helpers import classify
+from helpers.core import aws
+from helpers.core.config import FUN_IMAGES_DIR
+from helpers.core.errors import BadInputError, ModelRejectedError, TransientEndpointError
 from helpers.mock import control
 
 

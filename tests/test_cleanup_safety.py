@@ -8,8 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from helpers import aws, cli, costs, endpoint, state
-from helpers.config import NOTEBOOKS_DIR, PACKAGE_DIR, REPO_ROOT, SKIN_MODEL_ID
+from helpers import costs, endpoint, state
+from helpers.coach import cli
+from helpers.core import aws
+from helpers.core.config import NOTEBOOKS_DIR, PACKAGE_DIR, REPO_ROOT, SKIN_MODEL_ID
 from helpers.mock import control
 from helpers.mock.server import MockApp
 

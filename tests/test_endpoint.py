@@ -4,9 +4,10 @@ from datetime import timedelta
 
 import pytest
 
-from helpers import aws, endpoint, state
-from helpers.config import IMAGENET_MODEL_ID, PROJECT_TAG
-from helpers.errors import BadInputError, EndpointNotFoundError, EndpointNotReadyError
+from helpers import endpoint, state
+from helpers.core import aws
+from helpers.core.config import IMAGENET_MODEL_ID, PROJECT_TAG
+from helpers.core.errors import BadInputError, EndpointNotFoundError, EndpointNotReadyError
 from helpers.mock import control
 
 
@@ -112,7 +113,7 @@ def test_endpoint_names_are_valid(model_id, short):
 
 
 def test_swap_replace_frees_the_instance_first(deployed):
-    from helpers.config import SKIN_MODEL_ID
+    from helpers.core.config import SKIN_MODEL_ID
 
     swapped = endpoint.swap_model(SKIN_MODEL_ID, deployed.name, progress=False)
     assert swapped.model_id == SKIN_MODEL_ID and swapped.status == "InService"
@@ -121,7 +122,7 @@ def test_swap_replace_frees_the_instance_first(deployed):
 
 
 def test_swap_update_keeps_the_name_and_cleans_old_config(deployed):
-    from helpers.config import SKIN_MODEL_ID
+    from helpers.core.config import SKIN_MODEL_ID
 
     swapped = endpoint.swap_model(SKIN_MODEL_ID, deployed.name, mode="update", progress=False)
     assert swapped.name == deployed.name and swapped.model_id == SKIN_MODEL_ID
@@ -141,7 +142,7 @@ def test_swap_mode_is_validated(deployed):
 
 
 def test_leftover_configs_and_models_are_found_and_cleaned(deployed):
-    from helpers import cli
+    from helpers.coach import cli
 
     sm = aws.sagemaker()
     sm.delete_endpoint(EndpointName=deployed.name)  # as if a cleanup was interrupted half-way

@@ -9,12 +9,13 @@ import io
 import json
 import re
 
+import corpus
 import pytest
 from PIL import Image
 
-import corpus
-from helpers import aws, classify, endpoint, state, triage
-from helpers.config import NOTEBOOKS_DIR, SKIN_MODEL_ID
+from helpers import classify, endpoint, state, triage
+from helpers.core import aws
+from helpers.core.config import NOTEBOOKS_DIR, SKIN_MODEL_ID
 from helpers.mock import control
 
 

@@ -1,5 +1,5 @@
 from helpers import modelcards
-from helpers.config import IMAGENET_MODEL_ID, SKIN_LABELS, SKIN_MODEL_ID
+from helpers.core.config import IMAGENET_MODEL_ID, SKIN_LABELS, SKIN_MODEL_ID
 
 
 def test_both_cards_load_with_every_field():

@@ -11,8 +11,8 @@ import json
 import pandas as pd
 import pytest
 
-from helpers import runner
-from helpers.config import REPO_ROOT
+from helpers.coach import runner
+from helpers.core.config import REPO_ROOT
 
 OUT = REPO_ROOT / "build" / "test-notebooks"
 

@@ -4,8 +4,7 @@ import json
 
 import pytest
 
-from helpers.config import NOTEBOOKS_DIR
-from helpers.runner import notebooks
+from helpers.coach.runner import notebooks
 
 NOTEBOOKS = notebooks()
 

@@ -6,8 +6,8 @@ import pytest
 
 from helpers import triage
 from helpers.classify import Prediction
-from helpers.config import SKIN_LABELS, SKIN_MODEL_ID, SKIN_PROXIES_DIR
-from helpers.errors import BadInputError
+from helpers.core.config import SKIN_LABELS, SKIN_MODEL_ID, SKIN_PROXIES_DIR
+from helpers.core.errors import BadInputError
 
 
 @pytest.mark.parametrize("label", ["melanoma", "basal_cell_carcinoma", "actinic_keratoses"])

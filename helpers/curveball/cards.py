@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from ..errors import BadInputError
+from ..core.errors import BadInputError
 
 RISK_CATEGORIES = ("Data", "Budget", "User", "Ethical/Compliance")
 SCALE = range(1, 6)  # likelihood and impact, 1 (rare / negligible) to 5 (almost certain / catastrophic)

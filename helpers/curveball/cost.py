@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import DATA_DIR, DEFAULT_INSTANCE_TYPE, DEFAULT_REGION
-from ..errors import BadInputError
+from ..core.config import DATA_DIR, DEFAULT_INSTANCE_TYPE, DEFAULT_REGION
+from ..core.errors import BadInputError
 
 PRICES_CSV = DATA_DIR / "sagemaker_prices.csv"
 HOURS_PER_MONTH = 365 * 24 / 12  # 730
@@ -141,7 +141,7 @@ class Traffic:
                 raise BadInputError(f"Traffic: {name}={getattr(self, name)!r} is out of range "
                                     "(hours 0-24, days 0-7, the rest positive, peak_factor >= 1).")
 
-    def with_requests(self, requests_per_day: float) -> "Traffic":
+    def with_requests(self, requests_per_day: float) -> Traffic:
         return replace(self, requests_per_day=float(requests_per_day))
 
     @property

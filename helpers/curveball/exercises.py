@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import classify, endpoint, notebook, state, triage
-from ..config import SKIN_LABELS, SKIN_PROXIES_DIR
+from ..core.config import SKIN_LABELS, SKIN_PROXIES_DIR
 from ..images import list_images, load_image
 
 

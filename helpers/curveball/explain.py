@@ -7,13 +7,13 @@ in, the endpoint's ``[{"label", "score"}, ...]`` out), and every position costs 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from PIL import Image
 
-from ..errors import BadInputError
+from ..core.errors import BadInputError
 from ..images import to_rgb
 
 ScoreFn = Callable[[Image.Image], list]
@@ -132,7 +132,7 @@ def occlusion_map(image: Image.Image, score_fn: ScoreFn, target_label: str | Non
     if needed > max_invocations:
         raise BadInputError(f"This map needs {needed} endpoint calls, over max_invocations={max_invocations}. "
                             "Use a bigger stride or patch, or raise max_invocations.")
-    from ..progress import progress_bar
+    from ..core.progress import progress_bar
 
     calls = 0
 

@@ -12,7 +12,7 @@ import math
 
 import pandas as pd
 
-from ..errors import BadInputError
+from ..core.errors import BadInputError
 from ..images import FITZPATRICK_TYPES
 
 BENIGN = "Benign"

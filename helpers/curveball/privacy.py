@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import BadInputError
+from ..core.errors import BadInputError
 from ..images import FITZPATRICK_TYPES
 
 DEFAULT_K = 5

@@ -67,7 +67,7 @@ class MockServer:
     def environment(self, region: str = MOCK_REGION) -> dict[str, str]:
         return environment_for(self.url, region)
 
-    def start(self) -> "MockServer":
+    def start(self) -> MockServer:
         self._thread = threading.Thread(target=self._server.serve_forever, name="derm-assist-mock", daemon=True)
         self._thread.start()
         self.seed()
@@ -95,7 +95,7 @@ class MockServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "MockServer":
+    def __enter__(self) -> MockServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

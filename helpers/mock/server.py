@@ -23,10 +23,11 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from ..config import REALTIME_PAYLOAD_LIMIT, SERVERLESS_PAYLOAD_LIMIT
+from ..core.config import REALTIME_PAYLOAD_LIMIT, SERVERLESS_PAYLOAD_LIMIT
 from . import standins, toolkit
 
 ACCOUNT_ID = "123456789012"

@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from .. import images
-from ..config import SKIN_LABELS, SKIN_MODEL_ID
+from ..core.config import SKIN_LABELS, SKIN_MODEL_ID
 
 IMAGENET_LABEL_COUNT = 1000
 
@@ -49,7 +49,7 @@ def _recordings() -> dict:
     global _recordings_cache
     if _recordings_cache is None:
         try:
-            from .. import recordings
+            from . import recordings
 
             _recordings_cache = recordings.load_recordings()
         except Exception:  # a missing or damaged file means: no recordings, fall through
@@ -61,13 +61,13 @@ def imagenet_standin(image: Image.Image, top_k: int) -> StandInAnswer:
     data = _recordings()
     match = None
     if data.get("images"):
-        from .. import recordings
+        from . import recordings
 
         match = recordings.find_recording(image, data)
     if match is not None:
         model = data.get("provenance", {}).get("model_short", "efficientnet-lite0")
         return StandInAnswer(match["predictions"][:top_k], "recording", f"recorded {model} on {match['file']}")
-    from .. import imagenet_local
+    from . import imagenet_local
 
     if imagenet_local.available():
         predictions = imagenet_local.get_classifier().predict(image, top_k=min(top_k, IMAGENET_LABEL_COUNT))

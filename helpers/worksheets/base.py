@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
-from ..config import work_dir as _work_dir
-from ..errors import BadInputError
+from ..core.config import work_dir as _work_dir
+from ..core.errors import BadInputError
 from . import markdown as md
 from . import schema as sch
-from .store import Record, Store, WORKSHEETS_FOLDER, atomic_write_bytes, atomic_write_text
+from .store import WORKSHEETS_FOLDER, Record, Store, atomic_write_bytes, atomic_write_text
 from .templates import example, guidance
 
 EXPORTS_FOLDER = "exports"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from ..config import work_dir as _work_dir
-from ..errors import BadInputError
+from ..core.config import work_dir as _work_dir
+from ..core.errors import BadInputError
 from . import markdown as md
 from .base import Worksheet
 from .moscow import PRIORITIES, MoscowBoard
@@ -72,7 +72,7 @@ class CurveballNotes:
         self._store = SPEC.store(self.work_dir)
         self.reload()
 
-    def reload(self) -> "CurveballNotes":
+    def reload(self) -> CurveballNotes:
         """Re-read the saved notes."""
         record = self._store.load()
         self.entries: list[dict] = list(record.data.get("entries", [])) if record else []

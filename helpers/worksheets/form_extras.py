@@ -7,7 +7,7 @@ import html
 
 import ipywidgets as widgets
 
-from ..errors import DermAssistError
+from ..core.errors import DermAssistError
 from . import heatmap
 from .risk_register import CATEGORIES, RiskRegister, diff_risks
 

@@ -12,8 +12,8 @@ import os
 
 import ipywidgets as widgets
 
-from ..config import work_dir as _work_dir
-from ..errors import DermAssistError
+from ..core.config import work_dir as _work_dir
+from ..core.errors import DermAssistError
 from . import form_extras
 from .base import Worksheet
 from .schema import Field, Table, blank_row, get, put

@@ -7,8 +7,8 @@ import re
 
 import pandas as pd
 
-from ..config import work_dir as _work_dir
-from ..errors import BadInputError
+from ..core.config import work_dir as _work_dir
+from ..core.errors import BadInputError
 from . import markdown as md
 from .base import Worksheet
 from .schema import Field, Table
@@ -110,7 +110,7 @@ class MoscowBoard:
         self._store = SPEC.store(self.work_dir)
         self.reload()
 
-    def reload(self) -> "MoscowBoard":
+    def reload(self) -> MoscowBoard:
         """Re-read the saved board."""
         record = self._store.load()
         self.items: list[dict] = list(record.data.get("items", [])) if record else []

@@ -10,12 +10,12 @@ import base64
 import html
 import os
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import mistune
 
-from ..config import work_dir as _work_dir
+from ..core.config import work_dir as _work_dir
 from . import heatmap
 from .registry import WORKSHEETS
 from .risk_register import diff_risks
@@ -115,7 +115,7 @@ def build_portfolio(work_dir: str | os.PathLike | None = None, out_path: str | o
     ) or '<p class="not-started">No figures yet: the demo notebooks save them into the figures folder.</p>'
     sections.append(f'<section id="figures"><h2>Demo figures</h2>{figure_html}</section>')
 
-    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     who = f" — {html.escape(author)}" if author else ""
     page = f"""<!DOCTYPE html>
 <html lang="en">

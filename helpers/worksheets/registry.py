@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import BadInputError
+from ..core.errors import BadInputError
 from . import ai_act, curveball_notes, dpia, moscow, reflection, risk_register
 from .base import Worksheet
 

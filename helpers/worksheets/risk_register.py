@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import work_dir as _work_dir
-from ..errors import BadInputError
+from ..core.config import work_dir as _work_dir
+from ..core.errors import BadInputError
 from . import heatmap
 from . import markdown as md
 from .base import Worksheet
@@ -191,7 +191,7 @@ class RiskRegister:
         self._store = SPEC.store(self.work_dir)
         self.reload()
 
-    def reload(self) -> "RiskRegister":
+    def reload(self) -> RiskRegister:
         """Re-read the saved register (picks up saves from forms or other notebooks)."""
         record = self._store.load()
         self.risks: list[dict] = list(record.data.get("risks", [])) if record else []

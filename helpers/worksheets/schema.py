@@ -8,8 +8,9 @@ be dotted (``"screening.large_scale"``) to reach into nested dicts.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 KINDS = ("text", "textarea", "choice", "int", "bool", "lines", "computed")
 

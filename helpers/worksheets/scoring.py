@@ -19,7 +19,7 @@ Every 5 in impact with likelihood 3 or more (a serious harm that is more than un
 
 from __future__ import annotations
 
-from ..errors import BadInputError
+from ..core.errors import BadInputError
 
 LEVELS = range(1, 6)
 GREEN, AMBER, RED = "Green", "Amber", "Red"

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import BadInputError
+from ..core.errors import BadInputError
 
 # The nine EDPB (WP248 rev.01) criteria: key -> question.
 EDPB_CRITERIA = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from ..config import work_dir as _work_dir
+from ..core.config import work_dir as _work_dir
 from .registry import get_spec
 
 

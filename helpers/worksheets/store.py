@@ -15,12 +15,12 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from ..config import work_dir as _work_dir
-from ..errors import DermAssistError
-from ..files import atomic_write_bytes, atomic_write_text  # noqa: F401  (re-exported for the worksheets)
+from ..core.config import work_dir as _work_dir
+from ..core.errors import DermAssistError
+from ..core.files import atomic_write_bytes, atomic_write_text  # noqa: F401  (re-exported for the worksheets)
 
 WORKSHEETS_FOLDER = "worksheets"
 
@@ -41,7 +41,7 @@ class Record:
 
 def now() -> str:
     """The current UTC time, ISO 8601 to the second."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _read(path: Path) -> dict | None:

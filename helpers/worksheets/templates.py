@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
-from ..config import TEMPLATES_DIR
-from ..errors import DermAssistError
+from ..core.config import TEMPLATES_DIR
+from ..core.errors import DermAssistError
 
 EXAMPLES_DIR = TEMPLATES_DIR / "examples"
 _HEADING = re.compile(r"^##\s+(.+?)\s*$")
@@ -22,7 +22,7 @@ def template_path(filename: str) -> Path:
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def guidance(filename: str) -> dict[str, str]:
     """``{section heading: guidance}`` from a Markdown template.
 

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from helpers import imagenet_local, recordings
-from helpers.config import FUN_IMAGES_DIR, REPO_ROOT
-from helpers.errors import DermAssistError
+from helpers.core.config import FUN_IMAGES_DIR, REPO_ROOT
+from helpers.core.errors import DermAssistError
+from helpers.mock import imagenet_local, recordings
 
 needs_model = pytest.mark.skipif(
     not imagenet_local.available(),
@@ -20,7 +20,7 @@ needs_model = pytest.mark.skipif(
 
 def test_import_is_cheap():
     """Importing the module must not drag in torch (the notebooks import helpers everywhere)."""
-    code = "import sys, helpers.imagenet_local as m; m.available(); print('torch' in sys.modules)"
+    code = "import sys, helpers.mock.imagenet_local as m; m.available(); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

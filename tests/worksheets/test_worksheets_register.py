@@ -6,8 +6,8 @@ import io
 import pytest
 from matplotlib.figure import Figure
 
-from helpers.config import TEMPLATES_DIR
-from helpers.errors import BadInputError
+from helpers.core.config import TEMPLATES_DIR
+from helpers.core.errors import BadInputError
 from helpers.worksheets import CurveballNotes, MoscowBoard, RiskRegister
 
 

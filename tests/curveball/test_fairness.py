@@ -7,9 +7,8 @@ matplotlib.use("Agg")
 import pandas as pd
 import pytest
 
-from helpers.curveball.fairness import (confidence_gap, fairness_by_group, plot_fairness, referral_gap,
-                                        wilson_interval)
-from helpers.errors import BadInputError
+from helpers.core.errors import BadInputError
+from helpers.curveball.fairness import confidence_gap, fairness_by_group, plot_fairness, referral_gap, wilson_interval
 
 UNCERTAIN = "Uncertain — refer for specialist review"
 

@@ -8,7 +8,7 @@ They are not medically accurate and must never be used to train or test anything
 
 Regenerate (identical bytes for the same seed)::
 
-    python -m helpers.proxies            # writes skin_proxies/proxy-NN_fitzpatrick-<type>_<shape>.png
+    python -m helpers.maintainer.proxies            # writes skin_proxies/proxy-NN_fitzpatrick-<type>_<shape>.png
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from .config import SKIN_PROXIES_DIR
-from .images import FITZPATRICK_TYPES
+from ..core.config import SKIN_PROXIES_DIR
+from ..images import FITZPATRICK_TYPES
 
 DEFAULT_SEED = 20261123
 SIZE = 512
 SHAPES = ("regular", "irregular")
 
-# Tuned so an ImageNet classifier stays unsure (see helpers.recordings.check_quality_bar): close framing
+# Tuned so an ImageNet classifier stays unsure (see helpers.mock.recordings.check_quality_bar): close framing
 # and visible skin texture keep the blob from reading as a bug, a ball or a parachute in the sky.
 LESION_RADIUS = {"regular": (75.0, 120.0), "irregular": (95.0, 140.0)}
 PORE_STRENGTH = 0.12
@@ -276,7 +276,7 @@ def generate(
 
 def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.proxies",
+        prog="python -m helpers.maintainer.proxies",
         description="Generate the synthetic, non-clinical skin-lesion proxies (deterministic).",
     )
     parser.add_argument("--out", default=str(SKIN_PROXIES_DIR), help="output folder (default: skin_proxies/)")
@@ -284,7 +284,7 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-type", type=int, default=4, help="images per Fitzpatrick type (default 4)")
     args = parser.parse_args(argv)
     paths = generate(args.out, seed=args.seed, per_type=args.per_type, verbose=True)
-    print(f"Wrote {len(paths)} proxies to {args.out}. Refresh the recordings: python -m helpers.recordings")
+    print(f"Wrote {len(paths)} proxies to {args.out}. Refresh the recordings: python -m helpers.mock.recordings")
     return 0
 
 

@@ -3,9 +3,8 @@
 import pandas as pd
 import pytest
 
-from helpers.curveball.privacy import (aggregate, age_band, band_by_edges, generalise, k_anonymity,
-                                       synthetic_users, violating_groups)
-from helpers.errors import BadInputError
+from helpers.core.errors import BadInputError
+from helpers.curveball.privacy import age_band, aggregate, band_by_edges, generalise, k_anonymity, synthetic_users, violating_groups
 
 KNOWN = pd.DataFrame({
     "region": ["London"] * 3 + ["North East"] * 2 + ["South West"],

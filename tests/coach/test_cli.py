@@ -5,14 +5,14 @@ import sys
 
 import pytest
 
-from helpers import cli
-from helpers.config import FUN_IMAGES_DIR
+from helpers.coach import cli
+from helpers.core.config import FUN_IMAGES_DIR
 
 COMMANDS = ["mock", "deploy", "classify", "endpoints", "cleanup", "run", "record", "proxies", "portfolio", "triage", "faults"]
 
 
 def run_cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "helpers.cli", *args], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run([sys.executable, "-m", "helpers.coach.cli", *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 @pytest.mark.parametrize("command", COMMANDS)

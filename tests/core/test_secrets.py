@@ -6,18 +6,18 @@ import os
 import subprocess
 import sys
 
+import corpus
 import pytest
 from botocore.exceptions import ClientError
 
-import corpus
-from helpers import aws, errors
-from helpers.config import FUN_IMAGES_DIR, NOTEBOOKS_DIR
+from helpers.core import aws, errors
+from helpers.core.config import FUN_IMAGES_DIR, NOTEBOOKS_DIR
 from helpers.mock import MockServer, control, environment_for
 
 SECRET_KEY = "SECRETVALUE123abcdefGHIJKLmnopqrstuvwxyz0"
 SESSION_TOKEN = "SESSIONTOKEN456FwoGZXIvYXdzEJr//////////wEaDOkBIGsecret=="
 SECRETS = {"AWS_SECRET_ACCESS_KEY": SECRET_KEY, "AWS_SESSION_TOKEN": SESSION_TOKEN, "AWS_ACCESS_KEY_ID": "ASIAEXAMPLEKEYID0001"}
-CLI = [sys.executable, "-m", "helpers.cli"]
+CLI = [sys.executable, "-m", "helpers.coach.cli"]
 
 
 def leaks(text: str) -> list[str]:
@@ -109,7 +109,7 @@ def test_cli_errors_about_credentials_do_not_repeat_them(secret_env, deployed):
 
 
 def test_executed_notebook_and_report_never_show_credentials(tmp_path, monkeypatch):
-    from helpers import runner
+    from helpers.coach import runner
 
     def secret_environment(self, region="eu-west-2"):
         return {**environment_for(self.url, region), **SECRETS}

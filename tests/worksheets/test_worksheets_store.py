@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from helpers.errors import DermAssistError
+from helpers.core.errors import DermAssistError
 from helpers.worksheets.store import ConflictError, Store, atomic_write_text
 
 

@@ -10,10 +10,10 @@ import json
 
 import pytest
 
-from helpers import cli, runner
-from helpers.config import SKIN_PROXIES_DIR
+from helpers.coach import cli, runner
+from helpers.core.config import SKIN_PROXIES_DIR
+from helpers.core.errors import BadInputError
 from helpers.curveball.fairness import wilson_interval
-from helpers.errors import BadInputError
 
 FAULTS = {"throttle_rate": 0.2, "model_error_rate": 0.05}
 
@@ -24,7 +24,7 @@ def outputs_text(path) -> str:
 
 
 @pytest.mark.skipif(not any(SKIN_PROXIES_DIR.glob("*.png")),
-                    reason="skin_proxies/ is empty: generate the proxies (python -m helpers.proxies) to run the workshop")
+                    reason="skin_proxies/ is empty: generate the proxies (python -m helpers.maintainer.proxies) to run the workshop")
 def test_the_whole_workshop_survives_throttling_and_model_errors(tmp_path):
     out = tmp_path / "build"
     runs = runner.run_all(out, cards=("data-bias",), faults=FAULTS)

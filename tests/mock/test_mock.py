@@ -8,8 +8,9 @@ import pytest
 from botocore.exceptions import ClientError
 from PIL import Image
 
-from helpers import aws, endpoint
-from helpers.config import FUN_IMAGES_DIR, SKIN_LABELS, SKIN_MODEL_ID
+from helpers import endpoint
+from helpers.core import aws
+from helpers.core.config import FUN_IMAGES_DIR, SKIN_LABELS, SKIN_MODEL_ID
 from helpers.mock import control
 
 
@@ -121,7 +122,7 @@ def test_simulated_skin_model_responds_smoothly_to_the_lesion():
     from PIL import ImageDraw
 
     from helpers import images
-    from helpers.config import SKIN_PROXIES_DIR
+    from helpers.core.config import SKIN_PROXIES_DIR
     from helpers.mock import standins
 
     lesion = images.load_image(sorted(SKIN_PROXIES_DIR.glob("*irregular*"))[0])

@@ -9,9 +9,9 @@ matplotlib.use("Agg")
 import pandas as pd
 import pytest
 
+from helpers.core.errors import BadInputError
 from helpers.curveball import cost
 from helpers.curveball.cost import Traffic, break_even, compare_options, load_prices, monthly_cost
-from helpers.errors import BadInputError
 
 CLINIC = Traffic(requests_per_day=500, hours_per_day=10, days_per_week=5)
 

@@ -16,8 +16,8 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import NOTEBOOKS_DIR, REPO_ROOT
-from .errors import BadInputError, DermAssistError, redact
+from ..core.config import NOTEBOOKS_DIR, REPO_ROOT
+from ..core.errors import BadInputError, DermAssistError, redact
 
 KERNEL_NAME = "python3"  # Studio's kernel names do not exist in CI: always pass one explicitly
 CURVEBALL_CARDS = ("budget-cut", "data-bias", "regulatory-scrutiny", "accessibility", "gdpr-marketing")
@@ -96,7 +96,7 @@ def run_all(
     if faults and not with_mock:
         raise BadInputError("Faults can only be injected into the local mock: run with the mock.")
 
-    from .mock import MockServer, control
+    from ..mock import MockServer, control
 
     mock = MockServer() if with_mock else None
     saved_env = dict(os.environ)
@@ -227,7 +227,7 @@ stand-ins (recordings of a real ImageNet CNN, a local CNN, or a simulated skin c
 
 def _example_portfolio(out_dir: Path, work: Path) -> Path | None:
     try:
-        from . import worksheets
+        from .. import worksheets
     except ImportError:
         return None
     try:

@@ -2,9 +2,10 @@
 
 import pytest
 
-from helpers.errors import BadInputError
+from helpers.core.errors import BadInputError
 from helpers.worksheets import dpia_screening, rag_rating, risk_score, word_count
-from helpers.worksheets.moscow import SPEC as MOSCOW, check_brief, is_story
+from helpers.worksheets.moscow import SPEC as MOSCOW
+from helpers.worksheets.moscow import check_brief, is_story
 from helpers.worksheets.registry import get_spec
 from helpers.worksheets.screening import QUESTIONS
 

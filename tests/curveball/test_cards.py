@@ -2,9 +2,9 @@
 
 import pytest
 
+from helpers.core.errors import BadInputError
 from helpers.curveball import cards
 from helpers.curveball.cards import PRIORITIES, RISK_CATEGORIES, SCALE, deal, deal_groups, get_card, list_cards
-from helpers.errors import BadInputError
 
 IDS = ("budget-cut", "data-bias", "regulatory-scrutiny", "accessibility", "gdpr-marketing")
 

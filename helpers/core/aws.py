@@ -53,7 +53,7 @@ def is_mock() -> bool:
         return False
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _session(region_name: str, url: str | None) -> boto3.session.Session:
     return boto3.session.Session(region_name=region_name)
 
@@ -65,7 +65,7 @@ def client(service: str):
     return _cached_client(service, reg, url, config)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cached_client(service: str, reg: str, url: str | None, config: Config):
     return _session(reg, url).client(service, region_name=reg, config=config)
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from helpers.config import TEMPLATES_DIR
+from helpers.core.config import TEMPLATES_DIR
 from helpers.worksheets import NAMES, build_portfolio, show
 from helpers.worksheets.ai_act import AREAS
 from helpers.worksheets.curveball_notes import ENTRY_FIELDS

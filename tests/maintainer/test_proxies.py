@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import proxies
-from helpers.config import SKIN_PROXIES_DIR
+from helpers.core.config import SKIN_PROXIES_DIR
 from helpers.images import FITZPATRICK_TYPES, fitzpatrick_type, list_images
+from helpers.maintainer import proxies
 
 
 def _shape(path) -> str:
@@ -64,7 +64,7 @@ def test_bad_arguments_are_refused(tmp_path):
 
 @pytest.mark.parametrize("number", [1, 12, 24])
 def test_shipped_proxies_match_the_generator(number):
-    """skin_proxies/ is what `python -m helpers.proxies` draws (nobody edited a file by hand)."""
+    """skin_proxies/ is what `python -m helpers.maintainer.proxies` draws (nobody edited a file by hand)."""
     row = next(r for r in proxies.plan() if r[0] == number)
     shipped = SKIN_PROXIES_DIR / proxies.proxy_name(*row)
     fresh = proxies.make_proxy(np.random.default_rng([proxies.DEFAULT_SEED, number]), row[1], row[2])
@@ -111,4 +111,4 @@ def test_darker_types_are_darker():
 def test_readme_says_synthetic():
     text = (SKIN_PROXIES_DIR / "README.md").read_text(encoding="utf-8").lower()
     assert "synthetic" in text and "not medical" in text
-    assert "python -m helpers.proxies" in text
+    assert "python -m helpers.maintainer.proxies" in text

@@ -13,9 +13,9 @@ import sys
 import urllib.error
 from pathlib import Path
 
-from . import __version__
-from .config import IMAGENET_MODEL_ID, DEFAULT_INSTANCE_TYPE, REPO_ROOT
-from .errors import BadInputError, DermAssistError, redact
+from .. import __version__
+from ..core.config import DEFAULT_INSTANCE_TYPE, IMAGENET_MODEL_ID, REPO_ROOT
+from ..core.errors import BadInputError, DermAssistError, redact
 
 PROG = "derm-assist"
 
@@ -33,7 +33,7 @@ def _print_table(rows: list[dict], columns: list[str]) -> None:
 
 
 def cmd_mock(args) -> int:
-    from .mock import MockServer, MockSettings
+    from ..mock import MockServer, MockSettings
 
     settings = MockSettings(deploy_seconds=args.deploy_seconds, cold_start_seconds=args.cold_start_seconds, instance_quota=args.instance_quota)
     try:
@@ -52,7 +52,7 @@ def cmd_mock(args) -> int:
 
 
 def cmd_deploy(args) -> int:
-    from . import endpoint, state
+    from .. import endpoint, state
 
     serverless = endpoint.ServerlessSpec(args.memory, args.max_concurrency) if args.serverless else None
     info = endpoint.deploy(args.model, name=args.name, instance_type=args.instance_type, serverless=serverless, role_arn=args.role, progress=not args.quiet)
@@ -62,7 +62,7 @@ def cmd_deploy(args) -> int:
 
 
 def cmd_classify(args) -> int:
-    from . import classify
+    from .. import classify
 
     show_progress = not args.json and sys.stderr.isatty()
     batch = classify.classify_many(args.paths, args.endpoint, args.top_k, work_dir=args.work_dir, progress=show_progress)
@@ -84,7 +84,8 @@ def cmd_classify(args) -> int:
 
 
 def cmd_endpoints(args) -> int:
-    from . import aws, costs, endpoint
+    from .. import costs, endpoint
+    from ..core import aws
 
     found = endpoint.list_pack_endpoints(owner=args.owner)
     if not found:
@@ -103,7 +104,7 @@ def cmd_endpoints(args) -> int:
 
 
 def cmd_cleanup(args) -> int:
-    from . import endpoint, state
+    from .. import endpoint, state
 
     if args.name and args.all:
         raise BadInputError("Give an endpoint NAME or --all, not both.")
@@ -150,7 +151,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_record(args) -> int:
-    from . import recordings
+    from ..mock import recordings
 
     path = recordings.record_all(Path(args.out) if args.out else None)
     problems = recordings.check_quality_bar(recordings.load_recordings(path))
@@ -161,7 +162,7 @@ def cmd_record(args) -> int:
 
 
 def cmd_proxies(args) -> int:
-    from . import proxies
+    from ..maintainer import proxies
 
     written = proxies.generate(Path(args.out), seed=args.seed)
     print(f"Wrote {len(written)} synthetic skin proxies to {args.out}.")
@@ -169,7 +170,7 @@ def cmd_proxies(args) -> int:
 
 
 def cmd_portfolio(args) -> int:
-    from . import worksheets
+    from .. import worksheets
 
     out = worksheets.build_portfolio(work_dir=args.work_dir, out_path=Path(args.out))
     print(f"Portfolio written to {out}")
@@ -177,8 +178,8 @@ def cmd_portfolio(args) -> int:
 
 
 def cmd_triage(args) -> int:
-    from . import triage
-    from .accessibility import plain_text_result
+    from .. import triage
+    from ..accessibility import plain_text_result
 
     classification, result = triage.assess(args.image, args.endpoint, args.threshold, note=args.note or "", work_dir=args.work_dir)
     print(plain_text_result(outcome=result.outcome, confidence=result.top_score,
@@ -191,8 +192,8 @@ def cmd_triage(args) -> int:
 
 
 def cmd_faults(args) -> int:
-    from . import aws
-    from .mock import control
+    from ..core import aws
+    from ..mock import control
 
     url = aws.endpoint_url()
     if not aws.is_mock():

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.curveball.explain import (WHAT_IT_EXPLAINS, estimate_invocations, occlusion_map, plot_occlusion,
-                                       positions, working_size)
-from helpers.errors import BadInputError
+from helpers.core.errors import BadInputError
+from helpers.curveball.explain import WHAT_IT_EXPLAINS, estimate_invocations, occlusion_map, plot_occlusion, positions, working_size
 
 BOX = (150, 40, 190, 80)  # left, top, right, bottom of the only region the fake model looks at
 

@@ -8,16 +8,23 @@ import subprocess
 import sys
 import time
 
+import corpus
 import pytest
 
-import corpus
-from helpers import aws, classify, endpoint, state
-from helpers.config import SKIN_MODEL_ID
-from helpers.errors import (CredentialsError, DermAssistError, EndpointNotFoundError, EndpointNotReadyError,
-                            QuotaExceededError, TransientEndpointError)
+from helpers import classify, endpoint, state
+from helpers.core import aws
+from helpers.core.config import SKIN_MODEL_ID
+from helpers.core.errors import (
+    CredentialsError,
+    DermAssistError,
+    EndpointNotFoundError,
+    EndpointNotReadyError,
+    QuotaExceededError,
+    TransientEndpointError,
+)
 from helpers.mock import control
 
-CLI = [sys.executable, "-m", "helpers.cli"]
+CLI = [sys.executable, "-m", "helpers.coach.cli"]
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """Recorded answers of a real ImageNet classifier for every shipped image, replayed by the local mock.
 
 The mock of SageMaker cannot run MobileNetV2 in CI, so it replays what a real ImageNet CNN
-(EfficientNet-Lite0, see :mod:`helpers.imagenet_local`) answered for each image in ``fun_images/``
+(EfficientNet-Lite0, see :mod:`helpers.mock.imagenet_local`) answered for each image in ``fun_images/``
 and ``skin_proxies/``. Each recording is keyed by a fingerprint of exactly what the endpoint receives:
 the image after :func:`helpers.images.prepare_payload` and decoding, so re-encoding does not matter.
 
@@ -13,8 +13,8 @@ The file ``helpers/mock/recordings/imagenet.json`` holds::
 
 Refresh it after adding or changing an image (needs the offline extra)::
 
-    python -m helpers.recordings            # re-record everything, then check the quality bar
-    python -m helpers.recordings --check    # only check and print the figures
+    python -m helpers.mock.recordings            # re-record everything, then check the quality bar
+    python -m helpers.mock.recordings --check    # only check and print the figures
 """
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ import os
 import re
 import statistics
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from PIL import Image
 
-from .config import FUN_IMAGES_DIR, PACKAGE_DIR, REPO_ROOT, SKIN_PROXIES_DIR
-from .errors import DermAssistError
-from .images import (
+from ..core.config import FUN_IMAGES_DIR, PACKAGE_DIR, REPO_ROOT, SKIN_PROXIES_DIR
+from ..core.errors import DermAssistError
+from ..images import (
     fingerprint,
     fingerprint_distance,
     list_images,
@@ -45,7 +45,7 @@ from .images import (
 RECORDINGS_PATH = PACKAGE_DIR / "mock" / "recordings" / "imagenet.json"
 TOP_K = 20
 FORMAT_VERSION = 1
-REGENERATE_COMMAND = "python -m helpers.recordings"
+REGENERATE_COMMAND = "python -m helpers.mock.recordings"
 
 # Quality bars (see the design notes, "Quality bar for data").
 FUN_MIN_TOP1 = 0.60
@@ -156,7 +156,7 @@ def _provenance(classifier) -> dict:
         "<= 1024 px, quality 92) and decoded again: exactly what the endpoint receives",
         "fingerprint": "helpers.images.fingerprint of that decoded image (8x8 RGB box thumbnail)",
         "top_k": TOP_K,
-        "recorded": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d"),
+        "recorded": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d"),
         "python": sys.version.split()[0],
         "pillow": Image.__version__,
         "command": REGENERATE_COMMAND,
@@ -359,7 +359,7 @@ def summarise(recordings: dict) -> str:
 
 def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.recordings",
+        prog="python -m helpers.mock.recordings",
         description="Re-record the local ImageNet model's answers for every shipped image "
         "(needs the offline extra), or just check them.",
     )

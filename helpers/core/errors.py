@@ -135,8 +135,8 @@ def is_transient_model_error(exc: BaseException) -> bool:
 
 def explain_aws_error(exc: BaseException, *, action: str, endpoint: str | None = None) -> DermAssistError:
     """Turn a botocore error into the one-line error a learner should read."""
-    from botocore.exceptions import NoCredentialsError, NoRegionError, ReadTimeoutError
     from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import NoCredentialsError, NoRegionError, ReadTimeoutError
 
     if isinstance(exc, DermAssistError):
         return exc
