@@ -87,6 +87,16 @@ def test_diff_shows_added_changed_and_removed(wd):
     assert "removed" in set(since_first["Change"]) and "added" in set(since_first["Change"])
 
 
+def test_diff_since_version_0_lists_every_risk_added_since_the_empty_register(wd):
+    """Version 0 is "nothing saved yet": a register saved four times shows all four risks as added."""
+    register = RiskRegister(wd)
+    for description in ("Cold starts", "Overspend", "Forgotten endpoint", "Safety case not updated"):
+        register.add_risk(description, "Budget", 3, 3)
+    changes = register.diff(since=0)
+    assert list(changes["ID"]) == ["R1", "R2", "R3", "R4"]
+    assert set(changes["Change"]) == {"added"}
+
+
 def test_diff_of_unknown_version_is_bad_input(wd):
     with pytest.raises(BadInputError):
         RiskRegister(wd).diff(since=9)
