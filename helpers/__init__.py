@@ -11,6 +11,7 @@ One module, one job:
 - ``endpoint``  deploy / describe / delete / list the pack's SageMaker endpoints
 - ``classify``  call an endpoint and get typed predictions back
 - ``plots``     the charts the notebooks draw
+- ``prices``, ``costs``  the dated SageMaker price table; the rough cost so far of running endpoints
 - ``triage``    Derm-Assist's Benign / Potentially Concerning / Uncertain rule and its review log
 - ``mvp``       the MVP as an ipywidgets app (and the same path without a front end)
 - ``modelcards`` the workshop's model cards, side by side
