@@ -1,7 +1,8 @@
 """The five curveball cards, as data, and a reproducible way to deal them.
 
 A card is a changed constraint: its scenario, hints, exercise steps, the risk-register entries and
-MoSCoW changes it suggests, and questions for the reflection. ``deal("random", seed=7)`` always
+MoSCoW changes it suggests, and questions for the reflection. This module owns the card ids and
+their one spelling (``budget-cut``): the runner, the curveball notes and the exercises read them here. ``deal("random", seed=7)`` always
 gives the same card; ``deal(seed=7, group=i)`` gives each group ``i`` a different card while there
 are cards left, so a coach can reproduce a whole session's deal from one seed.
 """
@@ -37,11 +38,6 @@ class Card:
     moscow_changes: tuple[dict, ...]
     reflection: tuple[str, ...]
     tools: tuple[str, ...]
-
-    @property
-    def notes_id(self) -> str:
-        """The id as the curveball-notes worksheet spells it (``budget_cut``)."""
-        return self.id.replace("-", "_")
 
     def to_markdown(self) -> str:
         """The card as Markdown, for display in a notebook or printing."""
@@ -405,12 +401,26 @@ def list_cards() -> list[Card]:
     return list(_CARDS)
 
 
+def _key(card_id) -> str:
+    return "-".join(str(card_id).strip().lower().replace("_", " ").split())
+
+
 def get_card(card_id: str) -> Card:
     """The card with this id (case and ``_``/space/``-`` do not matter)."""
-    key = "-".join(str(card_id).strip().lower().replace("_", " ").split())
+    key = _key(card_id)
     if key not in _BY_ID:
         raise BadInputError(f"Unknown curveball {card_id!r}. Use 'random' or one of: {', '.join(card_ids())}.")
     return _BY_ID[key]
+
+
+def canonical_id(card_id: str) -> str:
+    """A card id in its one spelling (``budget_cut`` or ``Budget cut`` -> ``budget-cut``).
+
+    Text that names no card comes back stripped but otherwise as typed: a team may record a
+    curveball of its own.
+    """
+    key = _key(card_id)
+    return key if key in _BY_ID else str(card_id or "").strip()
 
 
 def deal(card: str = "random", seed: int | None = None, group: int | None = None) -> Card:
