@@ -214,8 +214,8 @@ _CARDS = (
             "open the model: you can only call the endpoint."
         ),
         hints=(
-            "Model-agnostic: occlusion needs nothing but the endpoint. Cover part of the image with a grey "
-            "patch, call the endpoint again, and see how far the top class's score drops.",
+            "Model-agnostic: occlusion needs nothing but the endpoint. Cover part of the image with a patch "
+            "of its median skin colour, call the endpoint again, and see how far the top class's score drops.",
             "Every patch position is one invocation, plus one for the original image. "
             "estimate_invocations(...) tells you the bill before you run it.",
             "A bigger stride or patch costs fewer calls but gives a coarser map.",
