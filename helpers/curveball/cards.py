@@ -96,7 +96,8 @@ _CARDS = (
             "cost, and which still meet the user story?",
             "Draw plot_cost_vs_traffic(prices, traffic) and read the break-even point: at how many requests a "
             "day would real-time become cheaper than serverless?",
-            "Redeploy the current model as a serverless endpoint (memory 3072 MB, max concurrency 5).",
+            "Redeploy the current model as a serverless endpoint (3072 MB of memory for the skin ViT, max "
+            "concurrency 2).",
             "Measure latency: time the first request after deployment or after a long idle spell (a cold "
             "start), then ten warm requests. Record the median and the worst.",
             "Delete the endpoint you no longer need and check the endpoint list shows what you expect.",

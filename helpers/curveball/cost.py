@@ -23,7 +23,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from ..core.config import DEFAULT_INSTANCE_TYPE
+from .. import models
+from ..core.config import DEFAULT_INSTANCE_TYPE, SERVERLESS_MEMORY_SIZES
 from ..core.errors import BadInputError
 from ..prices import PriceTable, load_prices  # noqa: F401  (load_prices: the card's exercise calls it from here)
 
@@ -31,7 +32,6 @@ HOURS_PER_MONTH = 365 * 24 / 12  # 730
 DAYS_PER_MONTH = 365 / 12
 OPTIONS = ("realtime", "realtime-small", "clinic-hours", "serverless", "batch")
 SMALL_INSTANCE_TYPE = "ml.t2.medium"
-SERVERLESS_MEMORY_SIZES = (1024, 2048, 3072, 4096, 5120, 6144)
 SERVERLESS_PAYLOAD_MB = 4
 
 _DEFAULTS = {
@@ -41,7 +41,7 @@ _DEFAULTS = {
                      "startup_minutes": 8},
     # idle_minutes (how long a serverless endpoint stays warm) and cold_start_seconds are assumptions:
     # AWS does not publish them. Measure your own cold start in the exercise.
-    "serverless": {"memory_mb": 3072, "max_concurrency": 5, "idle_minutes": 10, "cold_start_seconds": 20,
+    "serverless": {"memory_mb": models.SKIN.serverless_memory_mb, "max_concurrency": 5, "idle_minutes": 10, "cold_start_seconds": 20,
                    "cold_start_billed": False},
     "batch": {"instance_type": DEFAULT_INSTANCE_TYPE, "instances": 1, "jobs_per_day": 1, "startup_minutes": 6},
 }

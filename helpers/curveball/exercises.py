@@ -20,8 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from .. import classify, endpoint, notebook, state, triage
-from ..core.config import SKIN_LABELS, SKIN_PROXIES_DIR
+from .. import classify, endpoint, models, notebook, state, triage
+from ..core.config import DEFAULT_SERVERLESS_CONCURRENCY, DEFAULT_SERVERLESS_MEMORY_MB, SKIN_PROXIES_DIR
 from ..core.errors import BadInputError
 from ..images import list_images, load_image
 from .cards import Card, card_ids, get_card
@@ -226,7 +226,7 @@ def example_image(kind: str = "irregular"):
 
 def endpoint_scores(image) -> list[dict]:
     """The score function an explanation needs: image in, every class's score out, through the endpoint."""
-    result = classify.classify(image, top_k=len(SKIN_LABELS))
+    result = classify.classify(image, top_k=len(models.SKIN.labels))
     return [{"label": p.label, "score": p.score} for p in result.predictions]
 
 
@@ -253,12 +253,17 @@ def cost_comparison(requests_per_day: float, hours_per_day: float, days_per_week
     return Finding(summary, {"monthly_usd": by_option, "cheapest": cheapest})
 
 
-def redeploy_serverless(memory_mb: int = 3072, max_concurrency: int = 2, progress: bool = True) -> endpoint.EndpointInfo:
-    """Replace the live endpoint with a serverless one serving the same model; the state file follows."""
+def redeploy_serverless(memory_mb: int | None = None, max_concurrency: int = DEFAULT_SERVERLESS_CONCURRENCY,
+                        progress: bool = True) -> endpoint.EndpointInfo:
+    """Replace the live endpoint with a serverless one serving the same model; the state file follows.
+
+    ``memory_mb`` defaults to what the model registry says the model needs."""
     current = endpoint.describe(state.current_endpoint())
     if current.serverless:
         return current
     model_id = current.model_id or state.load_state().get("model_id")
+    spec = models.find(model_id)
+    memory_mb = memory_mb or (spec.serverless_memory_mb if spec else DEFAULT_SERVERLESS_MEMORY_MB)
     endpoint.delete_endpoint(current.name)
     info = endpoint.deploy(model_id, name=f"{current.name[:58]}-sls", serverless=endpoint.ServerlessSpec(memory_mb, max_concurrency), progress=progress)
     state.remember_endpoint(info.name, model_id, serverless=True)
@@ -289,7 +294,7 @@ quoting. Then redeploy as serverless and measure what you trade: the cold start.
 """)
 def budget_cut(settings: Settings) -> Steps:
     costs = yield from cost_comparison(settings.requests_per_day, settings.clinic_hours, settings.clinic_days)
-    serverless = redeploy_serverless(memory_mb=3072)
+    serverless = redeploy_serverless()
     latency = measure_latency(example_image(), calls=5)
     yield Table(latency)
     yield Text(describe_latency(serverless.name, latency))

@@ -9,8 +9,8 @@ matplotlib.use("Agg")
 import pandas as pd
 import pytest
 
-from helpers import accessibility, endpoint, notebook, state, triage
-from helpers.core.config import NOTEBOOKS_DIR, SKIN_MODEL_ID, SKIN_PROXIES_DIR
+from helpers import accessibility, endpoint, models, notebook, state, triage
+from helpers.core.config import DEFAULT_SERVERLESS_CONCURRENCY, NOTEBOOKS_DIR, SKIN_PROXIES_DIR
 from helpers.core.errors import BadInputError
 from helpers.curveball import cost, exercises, explain, get_card, list_cards
 from helpers.curveball.exercises import Figure, Text
@@ -21,8 +21,8 @@ SETTINGS = exercises.Settings(threshold=0.5, requests_per_day=500, clinic_hours=
 
 @pytest.fixture
 def skin_endpoint(mock_aws):
-    info = endpoint.deploy(SKIN_MODEL_ID, progress=False)
-    state.remember_endpoint(info.name, SKIN_MODEL_ID)
+    info = endpoint.deploy(models.SKIN.id, progress=False)
+    state.remember_endpoint(info.name, models.SKIN.id)
     return info
 
 
@@ -141,6 +141,10 @@ def test_budget_cut_costs_every_option_then_moves_to_serverless_and_times_it(ski
     assert result.figures()[0].alt.endswith(cost.load_prices().caption())
     now = endpoint.describe(state.current_endpoint())
     assert now.serverless and now.name == result.measured["serverless_endpoint"] != skin_endpoint.name
+    assert (now.serverless.memory_mb, now.serverless.max_concurrency) == (
+        models.SKIN.serverless_memory_mb, DEFAULT_SERVERLESS_CONCURRENCY)
+    step = get_card("budget-cut").exercise[3]  # the card tells the learner what the exercise deploys
+    assert f"{models.SKIN.serverless_memory_mb} MB" in step and f"concurrency {DEFAULT_SERVERLESS_CONCURRENCY}" in step
     latency = result.tables()[1]
     assert list(latency["call"]) == [1, 2, 3, 4, 5]
     assert result.texts()[-1].startswith(f"{now.name}: first call")
