@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from .. import classify, endpoint, models, notebook, state, triage
+from .. import assessment, classify, endpoint, models, notebook, state, triage
 from ..core.config import DEFAULT_SERVERLESS_CONCURRENCY, DEFAULT_SERVERLESS_MEMORY_MB, SKIN_PROXIES_DIR
 from ..core.errors import BadInputError
 from ..images import list_images, load_image
@@ -226,7 +226,7 @@ def example_image(kind: str = "irregular"):
 
 def endpoint_scores(image) -> list[dict]:
     """The score function an explanation needs: image in, every class's score out, through the endpoint."""
-    result = classify.classify(image, top_k=len(models.SKIN.labels))
+    result = classify.classify(image, top_k=len(triage.LABELS))
     return [{"label": p.label, "score": p.score} for p in result.predictions]
 
 
@@ -369,11 +369,7 @@ def explain_with_occlusion(settings: Settings) -> Steps:
 
 def accessible_result(image_path, threshold: float) -> str:
     """The MVP's answer as plain text for a screen reader (nothing is logged: this is a rendering check)."""
-    from ..accessibility import plain_text_result
-
-    classification, result = triage.assess(image_path, threshold=threshold, log=False)
-    return plain_text_result(outcome=result.outcome, confidence=result.top_score, image_name=image_path.name,
-                             predictions=[{"label": p.label, "score": p.score} for p in classification.predictions])
+    return assessment.assess(image_path, threshold=threshold, log=False).plain_text()
 
 
 @exercise("accessibility", intro="""

@@ -187,7 +187,7 @@ def test_accessibility_switches_the_palette_reads_a_result_aloud_and_checks_cont
     assert kinds(result) == ["Text", "Table", "Text"]
     assert accessibility.get_palette().name == result.measured["palette"] == "okabe-ito"
     spoken = result.texts()[0]
-    assert spoken.startswith("Result for ") and spoken.rstrip().endswith(accessibility.DISCLAIMER)
+    assert spoken.startswith("Result for ") and spoken.rstrip().endswith(triage.DISCLAIMER)
     assert any(outcome in spoken for outcome in triage.OUTCOMES)
     contrast = result.tables()[0]
     assert result.measured["failing_pairs"] == int((~contrast.aa_normal).sum())
