@@ -23,21 +23,8 @@ from ..curveball.cards import card_ids, get_card
 KERNEL_NAME = "python3"  # Studio's kernel names do not exist in CI: always pass one explicitly
 CURVEBALL_CARDS = card_ids()  # the curveball notebook runs once per card
 CURVEBALL_NOTEBOOK = "05_curveball.ipynb"
-
-
-def _ipc_kernel_manager():
-    """A kernel manager that talks to the kernel over local IPC sockets instead of unencrypted TCP."""
-    import tempfile
-
-    from jupyter_client.manager import KernelManager
-
-    class IPCKernelManager(KernelManager):
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self.transport = "ipc"
-            self.ip = str(Path(tempfile.mkdtemp(prefix="derm-assist-kernel-")) / "kernel")
-
-    return IPCKernelManager
+# A cell that runs longer than this is hung (the slowest, a serverless redeploy against the mock, takes seconds).
+CELL_TIMEOUT_SECONDS = 300
 
 
 @dataclass
@@ -81,11 +68,13 @@ def run_all(
     stop_on_error: bool = False,
     report: bool = True,
     faults: dict | None = None,
+    cell_timeout: float = CELL_TIMEOUT_SECONDS,
 ) -> list[NotebookRun]:
     """Execute the notebooks (all by default) into ``out_dir`` and write the report.
 
     ``faults`` (mock only), e.g. ``{"throttle_rate": 0.2, "model_error_rate": 0.05}``, are injected into the
     mock before the first notebook: a rehearsal of a bad day on AWS. How often each fired is in the report.
+    A cell running longer than ``cell_timeout`` seconds fails its notebook (a hang, not a slow machine).
     """
     import papermill as pm
 
@@ -133,8 +122,7 @@ def run_all(
                 try:
                     pm.execute_notebook(
                         str(notebook), str(output), parameters=parameters, kernel_name=KERNEL_NAME,
-                        cwd=str(notebook.parent), progress_bar=False, log_output=False,
-                        kernel_manager_class=_ipc_kernel_manager(),
+                        cwd=str(notebook.parent), progress_bar=False, log_output=False, execution_timeout=cell_timeout,
                     )
                     run = NotebookRun(notebook.name, output, time.perf_counter() - started, True, parameters=parameters)
                 except Exception as exc:  # papermill raises PapermillExecutionError with the cell's error
