@@ -6,6 +6,7 @@ One module, one job:
 - ``errors``    the one-line errors a learner sees, and how AWS errors map to them
 - ``images``    loading, cleaning and encoding images before they leave the machine
 - ``aws``       boto3 clients, and whether we are talking to the local mock
+- ``roles``     the execution role SageMaker runs the container as, found as the SageMaker SDK finds it
 - ``state``     the small state file that remembers the learner's endpoint
 - ``files``     atomic writes (a crash never leaves half a file)
 - ``endpoint``  deploy / describe / delete / list the pack's SageMaker endpoints

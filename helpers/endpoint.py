@@ -40,6 +40,7 @@ from .core.errors import (
     explain_aws_error,
 )
 from .core.progress import progress_bar
+from .core.roles import execution_role
 
 TAG_PROJECT, TAG_OWNER, TAG_CREATED, TAG_MODEL = "project", "owner", "created", "hf-model-id"
 # Poll quickly first (a mock is ready in seconds), then settle at AWS's usual pace.
@@ -174,43 +175,6 @@ def _resolve_image_uri(region: str, instance_type: str) -> str:
         py_version=HF_PY_VERSION,
         image_scope="inference",
         instance_type=instance_type,
-    )
-
-
-def execution_role(role_arn: str | None = None) -> str:
-    """The IAM role SageMaker assumes to run the container.
-
-    Order: ``role_arn``, ``$DERM_ASSIST_ROLE_ARN``, Studio's own execution role, the role behind an
-    assumed-role identity.
-    """
-    import os
-
-    chosen = role_arn or os.environ.get("DERM_ASSIST_ROLE_ARN")
-    if chosen:
-        if not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+", chosen):
-            raise BadInputError(f"{chosen!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).")
-        return chosen
-    if os.path.exists("/opt/ml/metadata/resource-metadata.json"):  # inside SageMaker Studio
-        try:
-            from sagemaker.core.helper.session_helper import get_execution_role
-
-            return get_execution_role()
-        except Exception:
-            pass
-    try:
-        arn = aws.client("sts").get_caller_identity()["Arn"]
-    except Exception as exc:
-        raise explain_aws_error(exc, action="Finding your execution role") from None
-    match = re.match(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/", arn)
-    if match:
-        partition, account, role = match.groups()
-        try:
-            return aws.client("iam").get_role(RoleName=role)["Role"]["Arn"]
-        except Exception:
-            return f"arn:{partition}:iam::{account}:role/{role}"
-    raise DermAssistError(
-        f"Your AWS identity ({arn}) is not a role, so it cannot be the SageMaker execution role. "
-        "Set DERM_ASSIST_ROLE_ARN=arn:aws:iam::<account>:role/<SageMaker role> or pass role_arn=."
     )
 
 

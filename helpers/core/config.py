@@ -34,6 +34,10 @@ SKIN_LABELS = (
 DEFAULT_INSTANCE_TYPE = "ml.m5.large"
 DEFAULT_REGION = "eu-west-2"
 
+# Written by SageMaker Studio (and notebook instances) for the kernel: domain, user profile or space,
+# and sometimes the execution role.
+STUDIO_METADATA_FILE = Path("/opt/ml/metadata/resource-metadata.json")
+
 # Hugging Face PyTorch inference DLC: recent enough that JSON base64 inputs decode (transformers >= 4.32).
 HF_TRANSFORMERS_VERSION = "4.51.3"
 HF_PYTORCH_VERSION = "2.6.0"
