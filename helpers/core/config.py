@@ -43,6 +43,11 @@ HF_TRANSFORMERS_VERSION = "4.51.3"
 HF_PYTORCH_VERSION = "2.6.0"
 HF_PY_VERSION = "py312"
 
+# Serverless inference: the memory sizes SageMaker offers, and what the pack deploys with unless told otherwise.
+SERVERLESS_MEMORY_SIZES = (1024, 2048, 3072, 4096, 5120, 6144)
+DEFAULT_SERVERLESS_MEMORY_MB = 4096
+DEFAULT_SERVERLESS_CONCURRENCY = 2
+
 # Payload limits enforced by SageMaker.
 REALTIME_PAYLOAD_LIMIT = 6 * 1024 * 1024
 SERVERLESS_PAYLOAD_LIMIT = 4 * 1024 * 1024
