@@ -12,10 +12,13 @@ import base64
 import json
 import os
 import random
+import statistics
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from . import images, state
 from .core import aws
@@ -33,6 +36,14 @@ from .core.progress import progress_bar
 
 DEFAULT_TOP_K = 5
 RETRY_BUDGET_SECONDS = 30.0
+
+# A first call counts as a cold start when it is this many times the warm median and at least this much
+# slower: a serverless endpoint scaling up from zero starts the container and loads the model (seconds);
+# a new HTTPS connection or the first request through a warm model costs a few hundred milliseconds.
+COLD_START_FACTOR = 3.0
+COLD_START_MIN_EXTRA_MS = 750.0
+
+_last_call: dict[str, float] = {}  # endpoint -> when this kernel last had an answer from it (epoch seconds)
 
 
 @dataclass(frozen=True)
@@ -72,10 +83,6 @@ class Classification:
             if key == "stand-in":
                 return value
         return None
-
-    @property
-    def cold_start(self) -> bool:
-        return "cold-start=true" in self.custom_attributes
 
     def as_row(self) -> dict:
         return {
@@ -206,6 +213,7 @@ def classify(
         require_in_service(endpoint)  # the precise line: not found (and what exists), Creating, or Failed with its reason
         raise exc from None
     latency = (time.perf_counter() - started) * 1000
+    _last_call[endpoint] = time.time()
     return Classification(
         image=name,
         predictions=parse_predictions(response["Body"].read()),
@@ -245,3 +253,61 @@ def classify_many(
             batch.failures.append((str(path), str(exc)))
             batch.exit_codes.append(exc.exit_code)
     return batch
+
+
+# --- latency and cold starts, as a client sees them ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ColdStartVerdict:
+    """The first call against the ones after it, and how long the endpoint sat idle before it.
+
+    Judged only from what any client can observe on AWS: its own timings and the endpoint's
+    ``LastModifiedTime``. (The mock marks its simulated cold starts in a response header; nothing here
+    reads it.)
+    """
+
+    first_ms: float
+    warm_median_ms: float
+    idle_seconds: float | None = None
+
+    @property
+    def extra_ms(self) -> float:
+        return self.first_ms - self.warm_median_ms
+
+    @property
+    def likely(self) -> bool:
+        return self.extra_ms >= COLD_START_MIN_EXTRA_MS and self.first_ms >= COLD_START_FACTOR * self.warm_median_ms
+
+    def sentence(self, endpoint: str) -> str:
+        idle = f" after {_duration(self.idle_seconds)} idle" if self.idle_seconds is not None else ""
+        timings = f"{endpoint}: first call{idle} {self.first_ms:,.0f} ms, then a median of {self.warm_median_ms:,.0f} ms"
+        if self.likely:
+            return f"{timings}: {self.extra_ms / 1000:.1f} s extra on the first call, what a cold start looks like from the client."
+        return f"{timings}: no cold start to see (the endpoint was already warm, or it is not serverless)."
+
+
+def judge_cold_start(latencies_ms: Sequence[float], idle_seconds: float | None = None) -> ColdStartVerdict:
+    """Compare the first of several consecutive calls with the median of the rest (needs at least 2)."""
+    values = [float(v) for v in latencies_ms]
+    if len(values) < 2:
+        raise BadInputError("Judging a cold start needs at least 2 consecutive calls: the first, and one to compare it with.")
+    return ColdStartVerdict(values[0], statistics.median(values[1:]), idle_seconds)
+
+
+def idle_seconds(endpoint: str, now: float | None = None) -> float | None:
+    """Seconds since the endpoint last changed (``LastModifiedTime``) or this kernel last called it, whichever is later."""
+    try:
+        changed = aws.sagemaker().describe_endpoint(EndpointName=endpoint)["LastModifiedTime"].timestamp()
+    except (ClientError, BotoCoreError, KeyError):  # unknown endpoint, no permission: nothing said about idle time
+        changed = None
+    known = [t for t in (changed, _last_call.get(endpoint)) if t is not None]
+    return max(0.0, (now or time.time()) - max(known)) if known else None
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

@@ -63,19 +63,22 @@ def redeploy_serverless(memory_mb: int = 3072, max_concurrency: int = 2, progres
 
 
 def measure_latency(image, calls: int = 5) -> pd.DataFrame:
-    """Latency of ``calls`` consecutive invocations; the first after a deploy or idle period is a cold start."""
+    """Latency of ``calls`` consecutive invocations, as the client times them; ``idle_s`` (first row) is how
+    long the endpoint had been idle before the first one (since it last changed or this kernel called it)."""
+    endpoint_name = state.current_endpoint()
+    idle = classify.idle_seconds(endpoint_name)
     rows = []
     for i in range(calls):
-        result = classify.classify(image, top_k=1)
-        rows.append({"call": i + 1, "latency_ms": round(result.latency_ms, 1), "cold_start": result.cold_start})
+        result = classify.classify(image, endpoint_name, top_k=1)
+        rows.append({"call": i + 1, "latency_ms": round(result.latency_ms, 1), "idle_s": round(idle, 1) if i == 0 and idle is not None else None})
     return pd.DataFrame(rows)
 
 
 def describe_latency(endpoint_name: str, latency: pd.DataFrame) -> str:
-    """One sentence: the first call (cold or not) against the warm median."""
-    first = latency.iloc[0]
-    return (f"{endpoint_name}: first call {first.latency_ms:.0f} ms (cold start: {bool(first.cold_start)}), "
-            f"then a median of {latency.latency_ms.iloc[1:].median():.0f} ms.")
+    """One sentence: the first call against the median of the rest, and whether that looks like a cold start."""
+    idle = latency.idle_s.iloc[0] if "idle_s" in latency else None
+    verdict = classify.judge_cold_start(latency.latency_ms, None if pd.isna(idle) else float(idle))
+    return verdict.sentence(endpoint_name)
 
 
 # --- 2. data bias -------------------------------------------------------------------------------------

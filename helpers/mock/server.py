@@ -122,6 +122,12 @@ def _aws_error(start_response, status: int, code: str, message: str, extra: dict
     return _json_response(start_response, status, payload, {"x-amzn-ErrorType": f"{code}:"})
 
 
+def _utcnow():
+    from moto.core.utils import utcnow  # the clock moto stamps its own resources with
+
+    return utcnow()
+
+
 def _region(environ) -> str:
     auth = environ.get("HTTP_AUTHORIZATION", "")
     match = re.search(r"Credential=[^/]+/\d+/([^/]+)/", auth)
@@ -202,6 +208,7 @@ class MockApp:
             reason = self.state.pending_failure.pop(name, None)
             endpoint.endpoint_status = "Failed" if reason else "InService"
             endpoint.failure_reason = reason
+            endpoint.last_modified_time = _utcnow()  # as on AWS: the status change is the endpoint's last change
 
     def _instances_in_use(self, region: str, instance_type: str, exclude: str | None = None) -> int:
         backend = self.backend(region)
@@ -276,6 +283,7 @@ class MockApp:
         endpoint.endpoint_config_name = config_name
         endpoint.production_variants = endpoint._process_production_variants(config.production_variants)
         endpoint.endpoint_status = "Updating"
+        endpoint.last_modified_time = _utcnow()
         self._start_deploy(name)
         return _json_response(start_response, 200, {"EndpointArn": endpoint.arn})
 
