@@ -370,7 +370,7 @@ def deploy(
         sm.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=tags)
     except Exception as exc:
         _delete_quietly(config_name=config_name, model_name=model_name)  # do not leave half a deploy behind
-        raise explain_aws_error(exc, action=f"Deploying {model_id}") from None
+        raise explain_aws_error(exc, action=f"Deploying {model_id}", serverless=serverless is not None) from None
     if progress:
         print(f"Creating endpoint {name} for {model_id} on {serverless and 'serverless' or instance_type}.")
     return wait_until_in_service(name, progress=progress) if wait else describe(name)
@@ -493,7 +493,7 @@ def _update_in_place(current: EndpointInfo, model_id: str, instance_type: str, s
         sm.add_tags(ResourceArn=arn, Tags=[t for t in tags if t["Key"] == TAG_MODEL])
     except Exception as exc:
         _delete_quietly(config_name=config_name, model_name=model_name)
-        raise explain_aws_error(exc, action=f"Updating {current.name} to {model_id}") from None
+        raise explain_aws_error(exc, action=f"Updating {current.name} to {model_id}", serverless=serverless is not None) from None
     if progress:
         print(f"Updating {current.name} in place to {model_id} (old and new instances run side by side until it switches).")
     info = wait_until_in_service(current.name, progress=progress)
