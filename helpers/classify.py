@@ -12,8 +12,10 @@ import base64
 import json
 import os
 import random
+import re
 import statistics
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,9 +80,13 @@ class Classification:
     @property
     def stand_in(self) -> str | None:
         """Which mock stand-in answered (``recording``, ``live``, ``placeholder``, ``simulated``), None on AWS."""
+        return self.attribute("stand-in")
+
+    def attribute(self, key: str) -> str | None:
+        """One ``key=value`` of the response's ``CustomAttributes`` (the mock says there what answered)."""
         for part in self.custom_attributes.split(";"):
-            key, _, value = part.strip().partition("=")
-            if key == "stand-in":
+            name, _, value = part.strip().partition("=")
+            if name == key:
                 return value
         return None
 
@@ -113,6 +119,28 @@ class BatchResult:
         import pandas as pd
 
         return pd.DataFrame([r.as_row() for r in self.results])
+
+    def stand_in_notice(self) -> str | None:
+        """One line saying which offline stand-ins answered instead of the deployed model; None when the real
+        model answered (on AWS nothing sets the stand-in attributes, so this only ever speaks on the mock)."""
+        answered = [r for r in self.results if r.stand_in]
+        if not answered:
+            return None
+        from . import models
+
+        requested = {r.attribute("requested-model") for r in answered}
+        names = " and ".join(sorted(getattr(models.find(m), "name", None) or str(m) for m in requested))
+        # "recorded efficientnet-lite0 on fun_images/dog.jpg" -> "recorded efficientnet-lite0": one entry per stand-in
+        kinds = Counter(re.sub(r" on \S+$", "", r.attribute("note") or r.stand_in) for r in answered)
+        what = "; ".join(f"{note} ({count} image{'s' if count != 1 else ''})" for note, count in kinds.items())
+        return (f"[MOCK] Offline stand-ins gave these answers, not {names}: {what}. "
+                f"On AWS, {names} itself answers: expect other scores, and for some images other labels.")
+
+    def say_where_answers_come_from(self) -> None:
+        """Print :meth:`stand_in_notice` when there is one (against the local mock); nothing on AWS."""
+        notice = self.stand_in_notice()
+        if notice:
+            print(notice)
 
     def report_failures(self) -> str:
         if not self.failures:

@@ -157,3 +157,23 @@ def test_nothing_outside_the_mock_reads_its_cold_start_mark():
     readers = [p.relative_to(PACKAGE_DIR).as_posix() for p in PACKAGE_DIR.rglob("*.py")
                if "mock" not in p.parts and "cold-start=" in p.read_text()]
     assert readers == []
+
+
+# --- saying where the answers come from ------------------------------------------------------------------
+
+
+def test_a_batch_from_the_mock_says_which_stand_in_answered(deployed, capsys):
+    batch = classify.classify_many([FUN_IMAGES_DIR], deployed.name, progress=False)
+    notice = batch.stand_in_notice()
+    assert notice.startswith("[MOCK]") and "not MobileNetV2" in notice and "recorded efficientnet-lite0" in notice
+    assert f"({len(batch.results)} images)" in notice and "On AWS, MobileNetV2 itself answers" in notice
+    batch.say_where_answers_come_from()
+    assert capsys.readouterr().out.strip() == notice
+
+
+def test_answers_from_the_real_model_need_no_notice(capsys):
+    real = classify.Classification("dog.jpg", [classify.Prediction("German shepherd", 0.9)], "derm-assist-x", 80.0)
+    batch = classify.BatchResult(results=[real])
+    assert batch.stand_in_notice() is None
+    batch.say_where_answers_come_from()
+    assert capsys.readouterr().out == ""
