@@ -20,14 +20,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from . import models
 from .core import aws
 from .core.config import (
     DEFAULT_INSTANCE_TYPE,
     HF_PY_VERSION,
     HF_PYTORCH_VERSION,
-    HF_TASK,
     HF_TRANSFORMERS_VERSION,
-    IMAGENET_MODEL_ID,
     PROJECT_TAG,
 )
 from .core.errors import (
@@ -60,6 +59,12 @@ class ServerlessSpec:
             raise BadInputError(f"Serverless memory must be one of 1024..6144 in steps of 1024 MB, not {self.memory_mb}.")
         if not 1 <= self.max_concurrency <= 200:
             raise BadInputError("Serverless max concurrency must be between 1 and 200.")
+
+
+def serverless_for(model_id: str, memory_mb: int | None = None, max_concurrency: int | None = None) -> ServerlessSpec:
+    """A serverless configuration for ``model_id``: by default the memory the registry says it needs."""
+    return ServerlessSpec(memory_mb or models.get(model_id).serverless_memory_mb,
+                          max_concurrency or ServerlessSpec.max_concurrency)
 
 
 @dataclass
@@ -313,7 +318,7 @@ def wait_until_in_service(name: str, timeout: float = 1800, progress: bool = Tru
 
 
 def deploy(
-    model_id: str = IMAGENET_MODEL_ID,
+    model_id: str = models.DEFAULT.id,
     *,
     name: str | None = None,
     instance_type: str = DEFAULT_INSTANCE_TYPE,
@@ -322,7 +327,6 @@ def deploy(
     owner: str | None = None,
     wait: bool = True,
     progress: bool = True,
-    task: str = HF_TASK,
 ) -> EndpointInfo:
     """Deploy ``model_id`` as Model -> EndpointConfig -> Endpoint and wait for InService.
 
@@ -361,7 +365,7 @@ def deploy(
         sm.create_model(
             ModelName=model_name,
             ExecutionRoleArn=role,
-            PrimaryContainer={"Image": image, "Environment": {"HF_MODEL_ID": model_id, "HF_TASK": task}},
+            PrimaryContainer={"Image": image, "Environment": models.get(model_id).container_env(serverless=serverless is not None)},
             Tags=tags,
         )
         sm.create_endpoint_config(
@@ -485,7 +489,7 @@ def _update_in_place(current: EndpointInfo, model_id: str, instance_type: str, s
         sm.create_model(
             ModelName=model_name, ExecutionRoleArn=execution_role(role_arn), Tags=tags,
             PrimaryContainer={"Image": image_uri(instance_type=instance_type if not serverless else DEFAULT_INSTANCE_TYPE),
-                              "Environment": {"HF_MODEL_ID": model_id, "HF_TASK": HF_TASK}},
+                              "Environment": models.get(model_id).container_env(serverless=serverless is not None)},
         )
         sm.create_endpoint_config(EndpointConfigName=config_name, ProductionVariants=[variant(model_name, instance_type, serverless)], Tags=tags)
         sm.update_endpoint(EndpointName=current.name, EndpointConfigName=config_name)

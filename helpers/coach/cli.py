@@ -54,7 +54,7 @@ def cmd_mock(args) -> int:
 def cmd_deploy(args) -> int:
     from .. import endpoint, state
 
-    serverless = endpoint.ServerlessSpec(args.memory, args.max_concurrency) if args.serverless else None
+    serverless = endpoint.serverless_for(args.model, args.memory, args.max_concurrency) if args.serverless else None
     info = endpoint.deploy(args.model, name=args.name, instance_type=args.instance_type, serverless=serverless, role_arn=args.role, progress=not args.quiet)
     state.remember_endpoint(info.name, args.model, serverless=bool(serverless), work_dir=args.work_dir)
     print(f"{info.name} is {info.status} ({info.kind}); remembered for notebooks and `derm-assist classify`.")
@@ -270,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--instance-type", default=DEFAULT_INSTANCE_TYPE, help=f"real-time instance (default {DEFAULT_INSTANCE_TYPE})")
     group.add_argument("--serverless", action="store_true", help="serverless inference instead of an instance")
-    p.add_argument("--memory", type=int, default=4096, help="serverless memory in MB (1024-6144)")
+    p.add_argument("--memory", type=int, help="serverless memory in MB, 1024-6144 (default: what the model needs, helpers/models.py)")
     p.add_argument("--max-concurrency", type=int, default=2, help="serverless max concurrency")
     p.add_argument("--role", help="execution role ARN (default: Studio's role or $DERM_ASSIST_ROLE_ARN)")
     p.add_argument("--quiet", action="store_true", help="no progress display")

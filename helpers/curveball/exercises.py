@@ -50,14 +50,16 @@ def budget_cut(ctx, requests_per_day: float, hours_per_day: float, days_per_week
     return Finding(summary, {"monthly_usd": by_option, "cheapest": cheapest}, table)
 
 
-def redeploy_serverless(memory_mb: int = 3072, max_concurrency: int = 2, progress: bool = True) -> endpoint.EndpointInfo:
-    """Replace the live endpoint with a serverless one serving the same model; the state file follows."""
+def redeploy_serverless(memory_mb: int | None = None, max_concurrency: int = 2, progress: bool = True) -> endpoint.EndpointInfo:
+    """Replace the live endpoint with a serverless one serving the same model (memory: what the model needs,
+    from the registry, unless given); the state file follows."""
     current = endpoint.describe(state.current_endpoint())
     if current.serverless:
         return current
     model_id = current.model_id or state.load_state().get("model_id")
+    serverless = endpoint.serverless_for(model_id, memory_mb, max_concurrency)
     endpoint.delete_endpoint(current.name)
-    info = endpoint.deploy(model_id, name=f"{current.name[:58]}-sls", serverless=endpoint.ServerlessSpec(memory_mb, max_concurrency), progress=progress)
+    info = endpoint.deploy(model_id, name=f"{current.name[:58]}-sls", serverless=serverless, progress=progress)
     state.remember_endpoint(info.name, model_id, serverless=True)
     return info
 
