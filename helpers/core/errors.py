@@ -61,6 +61,10 @@ class CredentialsError(DermAssistError):
     """No AWS credentials, or they have expired."""
 
 
+class RoleNotFoundError(DermAssistError):
+    """No IAM role that SageMaker could run the container as was found (an IAM user, no metadata, no ARN)."""
+
+
 class QuotaExceededError(DermAssistError):
     """The account's instance quota is used up (``ResourceLimitExceeded``)."""
 

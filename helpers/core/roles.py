@@ -28,16 +28,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import aws
 from .config import STUDIO_METADATA_FILE
-from .errors import BadInputError, DermAssistError, error_code, error_message, explain_aws_error
+from .errors import BadInputError, RoleNotFoundError, error_code, error_message, explain_aws_error
 
 ROLE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]+$")
 ASSUMED_ROLE_PATTERN = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/")
 CONSOLE_ROLE_PREFIX = "AmazonSageMaker-ExecutionRole"  # what the SageMaker console names the roles it creates
 ENV_VARIABLE = "DERM_ASSIST_ROLE_ARN"
-
-
-class RoleNotFoundError(DermAssistError):
-    """No role SageMaker could assume was found."""
 
 
 def execution_role(role_arn: str | None = None) -> str:
