@@ -24,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import images, state
 from .core import aws
+from .core.config import DEFAULT_TOP_K
 from .core.errors import (
     BadInputError,
     CredentialsError,
@@ -36,7 +37,6 @@ from .core.errors import (
 )
 from .core.progress import progress_bar
 
-DEFAULT_TOP_K = 5
 RETRY_BUDGET_SECONDS = 30.0
 
 # A first call counts as a cold start when it is this many times the warm median and at least this much

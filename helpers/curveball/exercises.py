@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .. import classify, endpoint, notebook, state, triage
-from ..core.config import SKIN_LABELS, SKIN_PROXIES_DIR
+from .. import assessment, classify, endpoint, notebook, state, triage
+from ..core.config import DEFAULT_SERVERLESS_CONCURRENCY, SKIN_PROXIES_DIR
 from ..images import list_images, load_image
 
 
@@ -50,14 +50,14 @@ def budget_cut(ctx, requests_per_day: float, hours_per_day: float, days_per_week
     return Finding(summary, {"monthly_usd": by_option, "cheapest": cheapest}, table)
 
 
-def redeploy_serverless(memory_mb: int | None = None, max_concurrency: int = 2, progress: bool = True) -> endpoint.EndpointInfo:
+def redeploy_serverless(memory_mb: int | None = None, max_concurrency: int = DEFAULT_SERVERLESS_CONCURRENCY, progress: bool = True) -> endpoint.EndpointInfo:
     """Replace the live endpoint with a serverless one serving the same model (memory: what the model needs,
     from the registry, unless given); the state file follows."""
     current = endpoint.describe(state.current_endpoint())
     if current.serverless:
         return current
     model_id = current.model_id or state.load_state().get("model_id")
-    serverless = endpoint.serverless_for(model_id, memory_mb, max_concurrency)
+    serverless = endpoint.ServerlessSpec(memory_mb, max_concurrency) if memory_mb else endpoint.ServerlessSpec.for_model(model_id, max_concurrency)
     endpoint.delete_endpoint(current.name)
     info = endpoint.deploy(model_id, name=f"{current.name[:58]}-sls", serverless=serverless, progress=progress)
     state.remember_endpoint(info.name, model_id, serverless=True)
@@ -113,7 +113,7 @@ def fairness_audit(ctx, threshold: float, table: pd.DataFrame | None = None) -> 
 
 def endpoint_scores(image) -> list[dict]:
     """The score function an explanation needs: image in, every class's score out, through the endpoint."""
-    result = classify.classify(image, top_k=len(SKIN_LABELS))
+    result = classify.classify(image, top_k=len(triage.LABELS))
     return [{"label": p.label, "score": p.score} for p in result.predictions]
 
 
@@ -141,11 +141,7 @@ def explain_with_occlusion(ctx, image_path=None, patch: int | None = None, strid
 
 def accessible_result(image_path, threshold: float) -> str:
     """The MVP's answer as plain text for a screen reader (nothing is logged: this is a rendering check)."""
-    from ..accessibility import plain_text_result
-
-    classification, result = triage.assess(image_path, threshold=threshold, log=False)
-    return plain_text_result(outcome=result.outcome, confidence=result.top_score, image_name=image_path.name,
-                             predictions=[{"label": p.label, "score": p.score} for p in classification.predictions])
+    return assessment.assess(image_path, threshold=threshold, log=False).plain_text()
 
 
 # --- 5. GDPR marketing request ------------------------------------------------------------------------

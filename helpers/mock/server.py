@@ -27,7 +27,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.config import REALTIME_PAYLOAD_LIMIT, SERVERLESS_PAYLOAD_LIMIT
+from ..core.config import (
+    MOCK_COLD_START_SECONDS,
+    MOCK_DEPLOY_SECONDS,
+    MOCK_INSTANCE_QUOTA,
+    MOCK_SERVERLESS_CONCURRENCY_QUOTA,
+    REALTIME_PAYLOAD_LIMIT,
+    SERVERLESS_PAYLOAD_LIMIT,
+)
 from . import standins, toolkit
 
 ACCOUNT_ID = "123456789012"
@@ -49,10 +56,10 @@ FAULT_KEYS = {
 
 @dataclass
 class MockSettings:
-    deploy_seconds: float = 1.5  # how long a new endpoint stays Creating
-    cold_start_seconds: float = 1.0  # first call to a serverless endpoint
-    instance_quota: int = 2  # instances per type, like a sandbox account
-    serverless_concurrency_quota: int = 20  # total MaxConcurrency across the account's serverless endpoints
+    deploy_seconds: float = MOCK_DEPLOY_SECONDS  # how long a new endpoint stays Creating
+    cold_start_seconds: float = MOCK_COLD_START_SECONDS  # first call to a serverless endpoint
+    instance_quota: int = MOCK_INSTANCE_QUOTA  # instances per type, like a sandbox account
+    serverless_concurrency_quota: int = MOCK_SERVERLESS_CONCURRENCY_QUOTA  # total MaxConcurrency of all serverless endpoints
     seed: int = 7
 
 
