@@ -13,6 +13,9 @@ The notebook API (what notebooks and the ``derm-assist`` command import):
 - ``assessment`` assess one image (classify + triage + log): the one path behind the app, the CLI and CI
 - ``mvp``        the MVP as an ipywidgets app, and the same path without a front end
 - ``cleanup``    the endpoint report (status, owner, age, cost) and cleanup, for the CLI and notebook 99
+- ``evaluation`` the same evaluation for every model: a labelled set, accuracy next to the majority baseline,
+                 balanced accuracy, per-class recall (melanoma first), confusion matrix, Fitzpatrick groups
+- ``ham10000``   the data behind the skin models: HAM10000's classes, published counts, licence, what it lacks
 - ``prices``     the dated SageMaker price table (list prices, never live) that costs and the budget card read
 - ``costs``      rough cost of what is running, from that table
 - ``state``      the small state file that remembers the learner's endpoint
@@ -37,7 +40,7 @@ each model), ``recordings`` (+ ``recordings/``: a real ImageNet CNN's answers, r
 ``imagenet_local`` (that CNN running locally, optional).
 
 Offline maintainer tools (``maintainer/``, never imported by notebooks): ``proxies`` (draws the synthetic
-skin proxies), ``labels`` (writes MobileNetV2's label file in ``data/``).
+skin proxies), ``eval_set`` (draws the synthetic labelled set ``eval_set/``), ``labels`` (writes MobileNetV2's label file in ``data/``).
 """
 
 __version__ = "0.1.0"

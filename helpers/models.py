@@ -107,6 +107,9 @@ class ModelSpec:
     geometry: InputGeometry  # what its image processor does to a photo
     revision: str | None = UNPINNED  # a commit of the model repository (HF_MODEL_REVISION); None = main
     triage: TriageMapping | None = None  # only for models whose answers the triage rule can read
+    # For skin models: the HAM10000 class code (helpers/ham10000.py) of each label, in label order, so that a
+    # labelled set is read once and scored against any model whatever its label spelling.
+    label_codes: tuple[str, ...] | None = None
 
     def __post_init__(self):
         if not self.labels or any(not str(label).strip() for label in self.labels):
@@ -119,6 +122,19 @@ class ModelSpec:
             mapped = self.triage.concerning | self.triage.benign
             if self.triage.concerning & self.triage.benign or mapped != set(self.labels):
                 raise ValueError(f"{self.id}: the triage mapping must put each label in exactly one group.")
+        if self.label_codes is not None:
+            from .ham10000 import CODES
+
+            if len(self.label_codes) != len(self.labels) or set(self.label_codes) - set(CODES):
+                raise ValueError(f"{self.id}: label_codes needs one HAM10000 code ({', '.join(CODES)}) per label.")
+
+    def code_of(self, label: str) -> str:
+        """The HAM10000 code of one of this model's answers (``other`` for a label outside the skin classes)."""
+        from .ham10000 import OTHER
+
+        if self.label_codes is None:
+            return OTHER
+        return dict(zip(self.labels, self.label_codes)).get(label, OTHER)
 
     @property
     def card_path(self) -> Path:
@@ -184,6 +200,7 @@ SKIN_VIT = ModelSpec(
     geometry=InputGeometry(size=(224, 224)),
     revision="632bf0f7e84e228a99320b4bfb05a5c39a66f0a1",  # main since 19 Mar 2024: "Upload ViTForImageClassification"
     triage=TriageMapping(concerning=_SKIN_CONCERNING, benign=frozenset(_SKIN_LABELS) - _SKIN_CONCERNING),
+    label_codes=("bkl", "bcc", "akiec", "vasc", "nv", "mel", "df"),
 )
 
 ALL: tuple[ModelSpec, ...] = (MOBILENET_V2, SKIN_VIT)
