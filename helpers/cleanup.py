@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import costs, endpoint, state
+from . import batch, costs, endpoint, state
 from .core import aws
-from .core.errors import BadInputError
+from .core.errors import BadInputError, DermAssistError, explain_aws_error
 
 COLUMNS = ("name", "status", "model", "size", "owner", "age", "cost so far")
 COST_NOTE = "Costs are estimates from list prices in helpers/data/sagemaker_prices.csv, not your bill."
@@ -83,6 +83,9 @@ def cleanup(name: str | None = None, *, everything: bool = False, older_than: st
     """Delete endpoint ``name`` (default: the remembered one), or with ``everything`` every endpoint of the pack
     (only those older than ``older_than``, e.g. ``"4h"``) and the configs and models left behind.
 
+    Batch Transform inputs and outputs go too: the learner's own (without ``name``), or with ``everything``
+    every owner's.
+
     ``dry_run`` says what would be deleted and deletes nothing. Safe to re-run.
     """
     if name and everything:
@@ -90,6 +93,8 @@ def cleanup(name: str | None = None, *, everything: bool = False, older_than: st
     if older_than and not everything:
         raise BadInputError("--older-than goes with --all (a coach cleaning up the whole account).")
     result = CleanupResult()
+    if everything or not name:
+        _delete_batch_objects(result, None if everything else endpoint.default_owner(), dry_run)
     if everything:
         age = endpoint.parse_age(older_than) if older_than else None
         targets = endpoint.select_for_cleanup(endpoint.list_pack_endpoints(), age)
@@ -119,6 +124,16 @@ def cleanup(name: str | None = None, *, everything: bool = False, older_than: st
         result.lines.append(_skip_line(kind, orphan, why))
     if orphans.found and not dry_run:
         endpoint.delete_orphans(orphans.found)
-    if not names and not orphans.found and not result.skipped:
+    if not result.lines:
         result.lines.append("Nothing to clean up.")
     return result
+
+
+def _delete_batch_objects(result: CleanupResult, owner: str | None, dry_run: bool) -> None:
+    """Batch Transform objects in the pack's bucket; an S3 problem is reported and skipped, never fatal."""
+    try:
+        result.lines += batch.delete_objects(owner, dry_run=dry_run)
+    except Exception as exc:  # no permission for STS or S3, say: say so and go on with the endpoints
+        reason = exc if isinstance(exc, DermAssistError) else explain_aws_error(exc, action="Listing Batch Transform objects")
+        result.skipped.append("batch-transform objects")
+        result.lines.append(f"skipped Batch Transform objects: {reason}")

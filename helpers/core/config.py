@@ -44,6 +44,7 @@ MOCK_PORT = 5055
 MOCK_DEPLOY_SECONDS = 1.5  # how long a new endpoint stays Creating
 MOCK_COLD_START_SECONDS = 1.0  # first call to a serverless endpoint
 MOCK_INSTANCE_QUOTA = 2  # instances per type, like a sandbox account
+MOCK_TRANSFORM_STARTUP_SECONDS = 1.0  # a Batch Transform job's instances starting (minutes on AWS)
 MOCK_SERVERLESS_CONCURRENCY_QUOTA = 20  # total MaxConcurrency across the account's serverless endpoints
 
 SKIN_PROXIES_SEED = 20261123  # the synthetic skin proxies are drawn from this seed

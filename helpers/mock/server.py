@@ -7,6 +7,8 @@ module adds what moto lacks or does differently from the real service:
   toolkit's content types and SageMaker's payload limits, and answers from a stand-in model;
 - endpoints that take a moment in ``Creating`` (so progress displays are exercised), an instance
   quota (``ResourceLimitExceeded``), ``UpdateEndpoint``, and a cold start for serverless endpoints;
+- Batch Transform jobs that read their input from S3 and write ``<input>.out`` objects with the same stand-ins
+  (:mod:`helpers.mock.transform`), moving ``InProgress`` -> ``Completed`` or ``Failed`` with a reason;
 - fault injection (throttling, model errors, slow answers, timeouts, expired credentials, failed
   deploys) and optional request recording, driven through ``/_mock/...`` control routes.
 
@@ -32,10 +34,11 @@ from ..core.config import (
     MOCK_DEPLOY_SECONDS,
     MOCK_INSTANCE_QUOTA,
     MOCK_SERVERLESS_CONCURRENCY_QUOTA,
+    MOCK_TRANSFORM_STARTUP_SECONDS,
     REALTIME_PAYLOAD_LIMIT,
     SERVERLESS_PAYLOAD_LIMIT,
 )
-from . import standins, toolkit
+from . import standins, toolkit, transform
 
 ACCOUNT_ID = "123456789012"
 ROLE_NAME = "DermAssistWorkshopRole"
@@ -60,6 +63,7 @@ class MockSettings:
     cold_start_seconds: float = MOCK_COLD_START_SECONDS  # first call to a serverless endpoint
     instance_quota: int = MOCK_INSTANCE_QUOTA  # instances per type, like a sandbox account
     serverless_concurrency_quota: int = MOCK_SERVERLESS_CONCURRENCY_QUOTA  # total MaxConcurrency of all serverless endpoints
+    transform_startup_seconds: float = MOCK_TRANSFORM_STARTUP_SECONDS  # a transform job's instances starting
     seed: int = 7
 
 
@@ -128,6 +132,16 @@ def _aws_error(start_response, status: int, code: str, message: str, extra: dict
     """An error both botocore protocols (json and rest-json) parse into ``code`` and ``message``."""
     payload = {"__type": code, "message": message, "Message": message, **(extra or {})}
     return _json_response(start_response, status, payload, {"x-amzn-ErrorType": f"{code}:"})
+
+
+def container_answer(model_id: str, body: bytes, content_type: str) -> standins.StandInAnswer:
+    """What the model container answers for one request: the toolkit's decoding, then the model's stand-in.
+
+    The one path behind InvokeEndpoint and Batch Transform; raises :class:`toolkit.ContainerError` (HTTP 400 from
+    the container) for a request the toolkit refuses.
+    """
+    request = toolkit.decode_request(body, content_type)
+    return standins.answer(model_id, request.image, request.top_k)
 
 
 def _utcnow():
@@ -356,10 +370,9 @@ class MockApp:
             return self._model_error(start_response, name, region, 500, "Internal server error (injected fault).")
         model_id = self._model_id(backend, config)
         try:
-            request = toolkit.decode_request(body, content_type)
+            result = container_answer(model_id, body, content_type)
         except toolkit.ContainerError as exc:
             return self._model_error(start_response, name, region, 400, str(exc))
-        result = standins.answer(model_id, request.image, request.top_k)
         attributes = f"mock=derm-assist; stand-in={result.stand_in}; note={result.note}; requested-model={model_id}"
         if cold:
             attributes += "; cold-start=true"
@@ -368,6 +381,33 @@ class MockApp:
             {"X-Amzn-Invoked-Production-Variant": variants[0].get("VariantName", "AllTraffic") if variants else "AllTraffic",
              "X-Amzn-SageMaker-Custom-Attributes": attributes},
         )
+
+    # --- Batch Transform ---------------------------------------------------------------------------
+
+    def before_CreateTransformJob(self, start_response, body, region):
+        backend = self.backend(region)
+        name, model_name = body.get("TransformJobName", ""), body.get("ModelName", "")
+        if name in backend.transform_jobs:
+            return _aws_error(start_response, 400, "ValidationException",
+                              "Job name must be unique within an AWS account and region, and a job with this name "
+                              f"already exists ({backend.transform_jobs[name].arn})")
+        if model_name not in getattr(backend, "_models", {}):
+            arn = f"arn:aws:sagemaker:{region}:{ACCOUNT_ID}:model/{model_name.lower()}"
+            return _aws_error(start_response, 400, "ValidationException", f"Could not find model \"{arn}\".")
+        return None
+
+    def after_CreateTransformJob(self, body, region):
+        backend = self.backend(region)
+        job = backend.transform_jobs.get(body.get("TransformJobName", ""))
+        if job is None:
+            return
+        job.transform_job_status = "InProgress"
+        job.transform_end_time = None
+        model = backend._models[job.model_name]
+        env = dict((getattr(model, "primary_container", None) or {}).get("Environment", {}))
+        model_id = env.get("HF_MODEL_ID", "unknown")
+        transform.JobRun(job, model_id, ACCOUNT_ID, lambda m, b, c: container_answer(m, b, c).predictions,
+                         self.state.settings.transform_startup_seconds).start()
 
     @staticmethod
     def _model_id(backend, config) -> str:
