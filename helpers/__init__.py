@@ -15,6 +15,8 @@ The notebook API (what notebooks and the ``derm-assist`` command import):
 - ``cleanup``    the endpoint report (status, owner, age, cost) and cleanup, for the CLI and notebook 99
 - ``evaluation`` the same evaluation for every model: a labelled set, accuracy next to the majority baseline,
                  balanced accuracy, per-class recall (melanoma first), confusion matrix, Fitzpatrick groups
+- ``batch``      Batch Transform for a labelled set: upload to the pack's bucket, a tagged job, the answers
+                 read back into the same evaluation, the cost next to real-time, cleanup of its objects
 - ``ham10000``   the data behind the skin models: HAM10000's classes, published counts, licence, what it lacks
 - ``prices``     the dated SageMaker price table (list prices, never live) that costs and the budget card read
 - ``costs``      rough cost of what is running, from that table
@@ -35,7 +37,8 @@ Coach tooling (``coach/``): ``cli`` (the ``derm-assist`` console script), ``runn
 of every notebook and the HTML report).
 
 Everything the local mock runs (``mock/``): ``server`` (moto + a toolkit-faithful InvokeEndpoint, quotas,
-faults), ``toolkit`` (what the Hugging Face inference toolkit accepts), ``standins`` (who answers for
+faults), ``toolkit`` (what the Hugging Face inference toolkit accepts), ``transform`` (Batch Transform jobs over moto's
+S3), ``standins`` (who answers for
 each model), ``recordings`` (+ ``recordings/``: a real ImageNet CNN's answers, replayed),
 ``imagenet_local`` (that CNN running locally, optional).
 

@@ -128,6 +128,7 @@ class ModelReport:
     baseline_class: str
     baseline: float
     failures: list[tuple[str, str]]
+    notice: str | None = None  # against the mock: which offline stand-in answered instead of the model
 
     @property
     def accuracy(self) -> float:
@@ -234,6 +235,11 @@ class Evaluation:
     def summary(self) -> str:
         return "\n".join(r.summary() for r in self.reports)
 
+    def say_where_answers_come_from(self) -> None:
+        """Print which offline stand-ins answered (against the mock); nothing on AWS."""
+        for notice in dict.fromkeys(r.notice for r in self.reports if r.notice):
+            print(notice)
+
 
 def evaluate_endpoints(labelled: LabelledSet, endpoints: Sequence[str], *, progress: bool = True) -> Evaluation:
     """Send every image of the set, unchanged and in the same order, to each endpoint, and score each model."""
@@ -250,8 +256,39 @@ def evaluate_endpoints(labelled: LabelledSet, endpoints: Sequence[str], *, progr
         file_of = {str(Path(p)): f for p, f in zip(labelled.items["path"], labelled.items["file"])}
         answers = {file_of.get(r.image, r.image): (r.top.label, r.top.score) for r in batch.results}
         failures = [(file_of.get(f, f), why) for f, why in batch.failures]
-        reports.append(score(labelled, answers, info.model_id or "unknown", name, failures))
+        report = score(labelled, answers, info.model_id or "unknown", name, failures)
+        report.notice = batch.stand_in_notice()
+        reports.append(report)
     return Evaluation(labelled, reports)
+
+
+def record_findings(report: ModelReport, work_dir=None, source: str = "notebook 07") -> list[str]:
+    """Write what the evaluation and the data behind the model show into the learner's risk register.
+
+    Adds (once: the same description is never added twice) the missed melanomas, the skin tones the data does
+    not record, and the dataset's non-commercial licence. Returns the risk IDs.
+    """
+    from .worksheets import RiskRegister
+
+    register = RiskRegister(work_dir)
+    ids = []
+    if report.melanoma_recall is not None:
+        ids.append(register.add_risk(
+            f"{report.model} missed {1 - report.melanoma_recall:.0%} of the melanomas in the labelled set "
+            f"(recall {report.melanoma_recall:.0%}); overall accuracy ({report.accuracy:.0%}, majority baseline "
+            f"{report.baseline:.0%}) does not show it", "Data", 4, 5,
+            "Report melanoma recall with every accuracy figure; refer every 'Uncertain' and concerning outcome; "
+            "validate on an independent labelled set before any clinical use", source=source))
+    ids.append(register.add_risk(
+        "The training data (HAM10000) records no skin tone: performance on Fitzpatrick V-VI is unknown",
+        "Ethical/Compliance", 4, 4,
+        "Evaluate by Fitzpatrick group on data that records it; state the gap in the model card and to users",
+        source=source))
+    ids.append(register.add_risk(
+        f"HAM10000 is licensed {ham10000.LICENCE}: a model trained on it may not be usable commercially",
+        "Ethical/Compliance", 3, 4, "Get legal advice on the model's licence and training data before any product use",
+        source=source))
+    return ids
 
 
 def plot_confusion(report: ModelReport, ax=None):

@@ -109,6 +109,15 @@ def test_figures_have_alt_text(executed):
         assert figure.with_suffix(".txt").read_text().strip()
 
 
+def test_evaluation_shows_the_baseline_and_melanoma_recall(executed):
+    text = text_of(OUT / "07_evaluation.ipynb")
+    assert "HAM10000 majority baseline (always 'nv'): 66.9%" in text and "Model card's reported accuracy: 96.9%" in text
+    assert "Accuracy shown next to the majority baseline: True" in text
+    assert "Melanoma recall shown first among the classes: True" in text and "melanoma recall" in text
+    assert "Batch Transform gave the same answers as the real-time endpoint: True" in text
+    assert "[MOCK] Offline stand-ins gave these answers, not skin-cancer ViT" in text
+
+
 def test_cleanup_leaves_nothing_running(executed):
     text = text_of(OUT / "99_cleanup.ipynb")
     assert "0 endpoint(s) of the pack still running." in text
