@@ -117,7 +117,8 @@ def cmd_cleanup(args) -> int:
         names = [args.name or state.current_endpoint(args.work_dir)]
     for name in names:
         if args.dry_run:
-            print(f"would delete {name} (endpoint, its config and model)")
+            data = endpoint.delete_endpoint_data(name, dry_run=True)
+            print(f"would delete {name} (endpoint, its config and model" + "".join(f", {d}" for d in data) + ")")
             continue
         deleted = endpoint.delete_endpoint(name)
         state.forget_endpoint(name, args.work_dir)
@@ -127,9 +128,26 @@ def cmd_cleanup(args) -> int:
         print(f"{'would delete' if args.dry_run else 'deleting'} leftover {kind} {name}")
     if orphans and not args.dry_run:
         endpoint.delete_orphans(orphans)
-    if not names and not orphans:
+    leftovers = _leftover_data(set(names), args.dry_run) if args.all else []
+    for item in leftovers:  # captured data and workflows whose endpoint is gone
+        print(f"{'would delete' if args.dry_run else 'deleted'} leftover {item}")
+    if not names and not orphans and not leftovers:
         print("Nothing to clean up.")
     return 0
+
+
+def _leftover_data(deleting: set[str], dry_run: bool) -> list[str]:
+    """Captured data and state machines of endpoints that no longer exist (or are being deleted now).
+
+    When no endpoint of the pack is left, the pack's capture bucket goes too.
+    """
+    from .. import capture, endpoint
+    from ..workflow import state_machine
+
+    existing = set(endpoint.all_endpoint_names())  # in a dry run, still including those listed for deletion
+    pack_left = [e for e in endpoint.list_pack_endpoints() if e.name not in deleting]
+    return (capture.delete_orphan_capture(existing - deleting, going=deleting, remove_bucket=not pack_left, dry_run=dry_run)
+            + state_machine.delete_workflows(keep=existing, dry_run=dry_run))
 
 
 def cmd_run(args) -> int:
@@ -286,9 +304,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("endpoints", cmd_endpoints, "List the pack's endpoints (found by tag) with status, age and estimated cost.")
     p.add_argument("--owner", help="only this owner's endpoints")
 
-    p = add("cleanup", cmd_cleanup, "Delete an endpoint with its config and model (default: the remembered one).")
+    p = add("cleanup", cmd_cleanup, "Delete an endpoint with its config and model, the data captured from it and its workflow "
+                                    "(default: the remembered endpoint).")
     p.add_argument("name", nargs="?", help="endpoint to delete")
-    p.add_argument("--all", action="store_true", help="every endpoint of the pack in the account (coaches)")
+    p.add_argument("--all", action="store_true",
+                   help="every endpoint of the pack in the account, and captured data or workflows left without one (coaches)")
     p.add_argument("--older-than", metavar="AGE", help="with --all: only those older than AGE, e.g. 4h, 90m, 2d")
     p.add_argument("--dry-run", action="store_true", help="say what would be deleted, delete nothing")
     work(p)

@@ -37,6 +37,8 @@ from .capture import summary as capture_summary
 ACCOUNT_ID = "123456789012"
 ROLE_NAME = "DermAssistWorkshopRole"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/{ROLE_NAME}"
+WORKFLOW_ROLE_NAME = "DermAssistWorkflowRole"  # what Step Functions assumes to run the triage workflow
+WORKFLOW_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/{WORKFLOW_ROLE_NAME}"
 
 INVOKE_PATH = re.compile(r"^/endpoints/(?P<name>[^/]+)/invocations$")
 FAULT_KEYS = {
