@@ -29,7 +29,14 @@ from datetime import UTC, datetime
 from . import endpoint, state
 from .core import aws
 from .core.config import DEFAULT_INSTANCE_TYPE, PROJECT_TAG
-from .core.errors import BadInputError, DermAssistError, EndpointNotFoundError, error_code, explain_aws_error
+from .core.errors import (
+    BadInputError,
+    DermAssistError,
+    EndpointNotFoundError,
+    QuotaExceededError,
+    error_code,
+    explain_aws_error,
+)
 from .core.progress import progress_bar
 
 CAPTURE_PREFIX = "data-capture"
@@ -221,7 +228,13 @@ def enable_capture(
         sm.update_endpoint(EndpointName=name, EndpointConfigName=config_name)
     except Exception as exc:
         _forget_config(config_name)
-        raise explain_aws_error(exc, action=f"Turning on Data Capture for {name}") from None
+        error = explain_aws_error(exc, action=f"Turning on Data Capture for {name}")
+        if isinstance(error, QuotaExceededError):
+            error = QuotaExceededError(
+                f"Turning on Data Capture for {name} needs room for one more {info.instance_type or 'instance'}: UpdateEndpoint "
+                "runs the new instance beside the old one until it switches. Delete an endpoint you no longer need "
+                "(`derm-assist endpoints`, then `derm-assist cleanup NAME`) and run this again.")
+        raise error from None
     if progress:
         print(f"Updating {name} to a configuration with Data Capture (UpdateEndpoint; the endpoint keeps answering).")
     endpoint.wait_until_in_service(name, progress=progress)
