@@ -26,9 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from . import endpoint, state
+from . import classify, endpoint, images, state
 from .core import aws
-from .core.config import DEFAULT_INSTANCE_TYPE, PROJECT_TAG
+from .core.config import DEFAULT_INSTANCE_TYPE, PROJECT_TAG, SKIN_LABELS
 from .core.errors import (
     BadInputError,
     DermAssistError,
@@ -391,6 +391,40 @@ def read_capture(
 def stored_bytes(endpoint_name: str, owner: str | None = None) -> int:
     """How many bytes of captured data the endpoint has in S3 now."""
     return sum(o["Size"] for o in capture_files(endpoint_name, location_for(owner)))
+
+
+def first_record(endpoint_name: str, owner: str | None = None) -> dict | None:
+    """The first captured line of the endpoint, as SageMaker wrote it (to look at the format)."""
+    location = location_for(owner)
+    files = capture_files(endpoint_name, location)
+    if not files:
+        return None
+    try:
+        text = aws.client("s3").get_object(Bucket=location.bucket, Key=files[0]["Key"])["Body"].read().decode("utf-8")
+    except Exception as exc:
+        raise explain_aws_error(exc, action=f"Reading {files[0]['Key']}") from None
+    return json.loads(text.splitlines()[0])
+
+
+def input_bytes(paths) -> float:
+    """What capturing the inputs would store per request for these images: the JSON body the pack sends, on average."""
+    files = images.expand_paths(paths)
+    if not files:
+        raise BadInputError("No images to measure.")
+    return sum(len(classify.request_body(images.prepare_payload(f), len(SKIN_LABELS))) for f in files) / len(files)
+
+
+def owner_files(owner: str | None = None) -> list[str]:
+    """Every captured file under the owner's prefix (all their endpoints): what is left of theirs in S3."""
+    location = location_for(owner)
+    try:
+        if not _bucket_exists(location.bucket):
+            return []
+        return _list_keys(location.bucket, f"{location.prefix}/")
+    except DermAssistError:
+        raise
+    except Exception as exc:
+        raise explain_aws_error(exc, action=f"Listing {location.s3_uri}") from None
 
 
 # --- clean up -----------------------------------------------------------------------------------------

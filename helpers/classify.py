@@ -126,7 +126,8 @@ def parse_predictions(raw: bytes) -> list[Prediction]:
     return sorted(predictions, key=lambda p: p.score, reverse=True)
 
 
-def _request_body(payload: images.Payload, top_k: int) -> bytes:
+def request_body(payload: images.Payload, top_k: int) -> bytes:
+    """The JSON the pack sends: the Hugging Face toolkit's base64 ``inputs`` plus ``top_k``."""
     return json.dumps({"inputs": base64.b64encode(payload.body).decode("ascii"), "parameters": {"top_k": top_k}}).encode()
 
 
@@ -208,7 +209,7 @@ def classify_payload(
     if not isinstance(top_k, int) or top_k < 1:
         raise BadInputError(f"top_k must be a whole number of 1 or more, not {top_k!r}.")
     endpoint = endpoint or state.current_endpoint(work_dir)
-    body = _request_body(payload, top_k)
+    body = request_body(payload, top_k)
     runtime = aws.runtime()
     extra = {"InferenceId": inference_id} if inference_id else {}
     started = time.perf_counter()

@@ -63,6 +63,29 @@ def drifted(paths: Iterable[str | os.PathLike], kind: str, strength: float | Non
     return out
 
 
+def plot_drift_examples(paths: Sequence[str | os.PathLike], kinds: Sequence[str] = tuple(DRIFT_KINDS)):
+    """Each image beside its drifted copies (one row per image). Returns (figure, alt text)."""
+    import matplotlib.pyplot as plt
+
+    files = images.expand_paths(paths)
+    if not files:
+        raise BadInputError("No images to show.")
+    columns = ["original", *kinds]
+    fig, axes = plt.subplots(len(files), len(columns), figsize=(2.2 * len(columns), 2.2 * len(files)), squeeze=False)
+    for row, path in enumerate(files):
+        versions = [images.load_image(path)] + [drifted([path], kind)[0][1] for kind in kinds]
+        for col, (title, image) in enumerate(zip(columns, versions)):
+            axes[row][col].imshow(image)
+            axes[row][col].axis("off")
+            if row == 0:
+                axes[row][col].set_title(title, fontsize=9)
+    fig.tight_layout()
+    names = ", ".join(Path(f).stem for f in files)
+    alt = (f"Grid of {len(files)} synthetic skin proxies ({names}), each shown as it is and " +
+           " and ".join(f"{k} ({DRIFT_KINDS[k]})" for k in kinds) + ".")
+    return fig, alt
+
+
 def inference_id(set_name: str, number: int) -> str:
     """``"skin proxies/007"``: names the set and the request, and nothing about the image or the patient."""
     return f"{set_name}/{number:03d}"

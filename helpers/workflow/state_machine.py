@@ -57,8 +57,10 @@ def _fill(node, values: dict):
     return node
 
 
-def definition(endpoint_name: str, threshold: float, owner: str, region: str | None = None, account: str | None = None) -> str:
+def definition(endpoint_name: str, threshold: float, owner: str | None = None, region: str | None = None,
+               account: str | None = None) -> str:
     """The ASL definition (JSON text) for this learner's endpoint, threshold and Lambda functions."""
+    owner = endpoint.slug(owner) if owner else endpoint.default_owner()
     values = {"EndpointName": endpoint_name, "Threshold": triage.check_threshold(threshold), "UncertainOutcome": triage.UNCERTAIN}
     values |= {key: function_arn(owner, step, region, account) for key, step in STEPS.items()}
     filled = _fill(json.loads(DEFINITION_FILE.read_text(encoding="utf-8")), values)
