@@ -13,6 +13,9 @@ One module, one job:
 - ``plots``     the charts the notebooks draw
 - ``triage``    Derm-Assist's Benign / Potentially Concerning / Uncertain rule and its review log
 - ``mvp``       the MVP as an ipywidgets app (and the same path without a front end)
+- ``capture``   Data Capture on the learner's endpoint (answers only by default), its bucket, reading it back
+- ``monitoring`` outcome mix and confidence of captured answers over time, baseline and drift flag
+- ``workflow``  the triage workflow: three Lambda-style handlers and its Step Functions state machine
 - ``modelcards`` the workshop's model cards, side by side
 - ``worksheets`` MoSCoW, risk register, DPIA, EU AI Act, curveball notes, reflection; the portfolio
 - ``curveball`` the five curveball cards and their exercises (cost, fairness, occlusion, privacy)

@@ -175,17 +175,17 @@ class Baseline:
                    f"the {stats['requests']} captured '{set_name}' requests")
 
     @classmethod
-    def choose(cls, table: pd.DataFrame, set_name: str, uncertain_share: float | None = None,
-               concerning_share: float | None = None, median_confidence: float | None = None) -> Baseline:
-        """The baseline of ``set_name``, with any value the learner set by hand taking its place."""
+    def choose(cls, table: pd.DataFrame, set_name: str, numbers: dict | None = None) -> Baseline:
+        """The baseline of ``set_name``, with any value the learner set by hand (``numbers``, keyed like
+        :data:`MEASURES`, e.g. ``{"uncertain_share": 0.6}``) taking its place."""
         measured = cls.from_set(table, set_name)
-        chosen = {"uncertain_share": uncertain_share, "concerning_share": concerning_share, "median_confidence": median_confidence}
+        chosen = _measures(numbers, "Baseline")
         for key, value in chosen.items():
-            if value is not None and not 0 <= float(value) <= 1:
+            if not 0 <= value <= 1:
                 raise BadInputError(f"Baseline {MEASURES[key]} must be between 0 and 1, not {value}.")
-        if all(v is None for v in chosen.values()):
+        if not chosen:
             return measured
-        values = {k: float(v) if v is not None else getattr(measured, k) for k, v in chosen.items()}
+        values = {k: chosen.get(k, getattr(measured, k)) for k in MEASURES}
         return cls(**values, source=f"your numbers (the rest from {measured.source})")
 
     def describe(self) -> str:
@@ -208,6 +208,13 @@ class DriftRule:
         if all(v is None for v in (self.max_uncertain_change, self.max_concerning_change, self.max_confidence_change)):
             raise BadInputError("Watch at least one measure: every drift tolerance is None.")
 
+    @classmethod
+    def of(cls, tolerances: dict) -> DriftRule:
+        """From ``{"uncertain_share": 0.1, "concerning_share": 0.1, "median_confidence": 0.1}``; a measure left out
+        (or None) is not watched."""
+        chosen = _measures(tolerances, "Tolerance")
+        return cls(chosen.get("uncertain_share"), chosen.get("concerning_share"), chosen.get("median_confidence"))
+
     def limits(self) -> dict[str, float]:
         return {k: float(v) for k, v in (("uncertain_share", self.max_uncertain_change),
                                          ("concerning_share", self.max_concerning_change),
@@ -225,6 +232,18 @@ class DriftRule:
             else:
                 out.append(f"{MEASURES[key]} {value:.0%} vs {base:.0%} ({(value - base) * 100:+.0f} points)")
         return out
+
+
+def _measures(values: dict | None, what: str) -> dict[str, float]:
+    """``values`` checked against :data:`MEASURES` (None values dropped), as floats."""
+    values = dict(values or {})
+    unknown = sorted(set(values) - set(MEASURES))
+    if unknown:
+        raise BadInputError(f"{what}: {unknown[0]!r} is not a measure; use {', '.join(MEASURES)}.")
+    try:
+        return {k: float(v) for k, v in values.items() if v is not None}
+    except (TypeError, ValueError):
+        raise BadInputError(f"{what}: every value must be a number between 0 and 1.") from None
 
 
 def _row(label: dict, stats: dict, baseline: Baseline, rule: DriftRule) -> dict:

@@ -86,13 +86,15 @@ def test_baseline_from_a_set_or_the_learners_numbers(table):
     base = monitoring.Baseline.from_set(table, "skin proxies")
     assert (base.uncertain_share, base.concerning_share) == (0.5, 0.3)
     assert base.median_confidence == pytest.approx(table[table.set == "skin proxies"].top_score.median())
-    mine = monitoring.Baseline.choose(table, "skin proxies", uncertain_share=0.2)
+    mine = monitoring.Baseline.choose(table, "skin proxies", {"uncertain_share": 0.2, "median_confidence": None})
     assert mine.uncertain_share == 0.2 and mine.concerning_share == 0.3 and "your numbers" in mine.source
-    assert monitoring.Baseline.choose(table, "skin proxies") == base
+    assert monitoring.Baseline.choose(table, "skin proxies") == monitoring.Baseline.choose(table, "skin proxies", {}) == base
     with pytest.raises(BadInputError, match="Sets: blurred proxies, fun images, skin proxies"):
         monitoring.Baseline.from_set(table, "holiday snaps")
     with pytest.raises(BadInputError, match="between 0 and 1"):
-        monitoring.Baseline.choose(table, "skin proxies", median_confidence=60)
+        monitoring.Baseline.choose(table, "skin proxies", {"median_confidence": 60})
+    with pytest.raises(BadInputError, match="'uncertain' is not a measure; use uncertain_share"):
+        monitoring.Baseline.choose(table, "skin proxies", {"uncertain": 0.2})
 
 
 def test_drift_is_flagged_either_way_past_the_tolerance(table):
@@ -103,7 +105,8 @@ def test_drift_is_flagged_either_way_past_the_tolerance(table):
     assert fun.drift and "share of Uncertain 0% vs 50% (-50 points)" in fun.why and "median confidence 0.97" in fun.why
     blurred = sets.loc["blurred proxies"]
     assert blurred.drift and "share of Uncertain 80% vs 50% (+30 points)" in blurred.why
-    relaxed = monitoring.DriftRule(max_uncertain_change=0.35, max_concerning_change=0.25, max_confidence_change=None)
+    relaxed = monitoring.DriftRule.of({"uncertain_share": 0.35, "concerning_share": 0.25})
+    assert relaxed == monitoring.DriftRule(0.35, 0.25, None)
     assert not monitoring.by_set(table, base, relaxed).set_index("set").loc["blurred proxies", "drift"]
     exactly = monitoring.DriftRule(max_uncertain_change=0.30, max_concerning_change=None, max_confidence_change=None)
     assert not monitoring.by_set(table, base, exactly).set_index("set").loc["blurred proxies", "drift"]  # at the limit is not past it
@@ -114,6 +117,8 @@ def test_drift_is_flagged_either_way_past_the_tolerance(table):
 def test_bad_tolerances_are_refused(kwargs):
     with pytest.raises(BadInputError):
         monitoring.DriftRule(**kwargs)
+    with pytest.raises(BadInputError, match="number"):
+        monitoring.DriftRule.of({"uncertain_share": "ten percent"})
 
 
 def test_windows_follow_time_and_never_mix_sets(table):
