@@ -26,9 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from . import classify, endpoint, images, state
+from . import classify, endpoint, images, models, state, triage
 from .core import aws
-from .core.config import DEFAULT_INSTANCE_TYPE, PROJECT_TAG, SKIN_LABELS
+from .core.config import DEFAULT_INSTANCE_TYPE, PROJECT_TAG
 from .core.errors import (
     BadInputError,
     DermAssistError,
@@ -260,13 +260,15 @@ def capture_status(endpoint_name: str) -> dict | None:
         raise explain_aws_error(exc, action=f"Describing endpoint {endpoint_name}") from None
 
 
-def realtime_endpoint(model_id: str, instance_type: str = DEFAULT_INSTANCE_TYPE, *, progress: bool = True,
+def realtime_endpoint(model_id: str | None = None, instance_type: str = DEFAULT_INSTANCE_TYPE, *, progress: bool = True,
                       work_dir=None) -> endpoint.EndpointInfo:
-    """The remembered endpoint if it is real-time and serves ``model_id``; otherwise one that does (remembered).
+    """The remembered endpoint if it is real-time and serves ``model_id`` (default: the skin model the triage rule
+    reads); otherwise one that does (remembered).
 
     A serverless endpoint (e.g. from the budget-cut curveball) is deleted first: it cannot capture, and a
     sandbox quota rarely has room for both.
     """
+    model_id = model_id or models.SKIN.id
     name = state.load_state(work_dir).get("endpoint_name")
     current = None
     if name:
@@ -411,7 +413,7 @@ def input_bytes(paths) -> float:
     files = images.expand_paths(paths)
     if not files:
         raise BadInputError("No images to measure.")
-    return sum(len(classify.request_body(images.prepare_payload(f), len(SKIN_LABELS))) for f in files) / len(files)
+    return sum(len(classify.request_body(images.prepare_payload(f), len(triage.LABELS))) for f in files) / len(files)
 
 
 def owner_files(owner: str | None = None) -> list[str]:

@@ -11,7 +11,7 @@ from .core.errors import DermAssistError
 
 @functools.cache
 def _price_table(region: str):
-    from .curveball.cost import load_prices
+    from .prices import load_prices
 
     return load_prices(region=region)
 

@@ -24,7 +24,6 @@ import pandas as pd
 from PIL import Image, ImageFilter
 
 from . import classify, images, triage
-from .core.config import SKIN_LABELS
 from .core.errors import BadInputError, CredentialsError, DermAssistError, EndpointNotFoundError, EndpointNotReadyError
 from .core.progress import progress_bar
 
@@ -118,7 +117,7 @@ def send_traffic(sets: dict[str, Sequence], endpoint: str | None = None, *, shuf
     for set_name, number, item in progress_bar(requests, enabled=progress, desc="Sending traffic", unit="request"):
         name, image = item if isinstance(item, tuple) else (Path(item).name, item)
         try:
-            result = classify.classify(image, endpoint, top_k=len(SKIN_LABELS), inference_id=inference_id(set_name, number))
+            result = classify.classify(image, endpoint, top_k=len(triage.LABELS), inference_id=inference_id(set_name, number))
         except (EndpointNotFoundError, EndpointNotReadyError, CredentialsError):
             raise
         except DermAssistError as exc:

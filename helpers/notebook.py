@@ -9,10 +9,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .core import aws
 from .core.config import work_dir as resolve_work_dir
 from .core.errors import DermAssistError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -136,17 +140,3 @@ def load_tables_by_set(ctx: Context, names: dict[str, str]) -> pd.DataFrame:
     import pandas as pd
 
     return pd.concat([load_table(ctx, table).assign(set=name) for name, table in names.items()], ignore_index=True)
-
-
-def show_assessments(app, images, note: str = "") -> pd.DataFrame:
-    """Run the MVP on ``images`` without a front end: show each result card, return a summary table."""
-    import pandas as pd
-    from IPython.display import HTML, display
-
-    rows = []
-    for image in images:
-        classification, result = app.assess(image, note=note)
-        display(HTML(app.result_html(Path(image).name, classification, result)))
-        rows.append({"image": Path(image).name, "outcome": result.outcome, "top_label": result.top_label, "top_score": round(result.top_score, 3)})
-    print(f"{len(rows)} assessments logged to {app.log.path} ({len(app.log)} rows in total).")
-    return pd.DataFrame(rows)

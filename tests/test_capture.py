@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from helpers import capture, costs, endpoint, monitoring, state
+from helpers import capture, costs, endpoint, models, monitoring, state
 from helpers.coach import cli
 from helpers.core import aws
-from helpers.core.config import FUN_IMAGES_DIR, PROJECT_TAG, SKIN_MODEL_ID, SKIN_PROXIES_DIR
+from helpers.core.config import FUN_IMAGES_DIR, PROJECT_TAG, SKIN_PROXIES_DIR
 from helpers.core.errors import BadInputError, DermAssistError, QuotaExceededError
 from helpers.mock import control
 from helpers.workflow import state_machine
@@ -19,8 +19,8 @@ from helpers.workflow import state_machine
 @pytest.fixture
 def skin(mock_aws):
     """The learner's skin-model endpoint, real-time and remembered."""
-    info = endpoint.deploy(SKIN_MODEL_ID, progress=False)
-    state.remember_endpoint(info.name, SKIN_MODEL_ID)
+    info = endpoint.deploy(models.SKIN.id, progress=False)
+    state.remember_endpoint(info.name, models.SKIN.id)
     return info
 
 
@@ -41,7 +41,7 @@ def test_default_capture_is_outputs_only_into_a_private_tagged_bucket(skin):
     assert config["DataCaptureConfig"]["InitialSamplingPercentage"] == 100
     assert config["ProductionVariants"][0]["ModelName"] == skin.model_names[0]  # same model, same instance
     tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=config["EndpointConfigArn"])["Tags"]}
-    assert tags["project"] == PROJECT_TAG and tags["owner"] == "tester" and tags["hf-model-id"] == SKIN_MODEL_ID
+    assert tags["project"] == PROJECT_TAG and tags["owner"] == "tester" and tags["hf-model-id"] == models.SKIN.id
     assert old_config not in {c["EndpointConfigName"] for c in sm.list_endpoint_configs()["EndpointConfigs"]}
     assert live["DataCaptureConfig"]["CaptureStatus"] == "Started"
 
@@ -123,14 +123,14 @@ def test_a_damaged_capture_line_is_one_clear_error():
 
 
 def test_serverless_cannot_capture_and_realtime_endpoint_replaces_it(mock_aws):
-    sls = endpoint.deploy(SKIN_MODEL_ID, name="derm-assist-tester-sls", serverless=endpoint.ServerlessSpec(3072, 2), progress=False)
-    state.remember_endpoint(sls.name, SKIN_MODEL_ID, serverless=True)
+    sls = endpoint.deploy(models.SKIN.id, name="derm-assist-tester-sls", serverless=endpoint.ServerlessSpec(3072, 2), progress=False)
+    state.remember_endpoint(sls.name, models.SKIN.id, serverless=True)
     with pytest.raises(BadInputError, match="serverless"):
         capture.enable_capture(progress=False)
-    info = capture.realtime_endpoint(SKIN_MODEL_ID, progress=False)
-    assert info.serverless is None and info.model_id == SKIN_MODEL_ID and info.status == "InService"
+    info = capture.realtime_endpoint(models.SKIN.id, progress=False)
+    assert info.serverless is None and info.model_id == models.SKIN.id and info.status == "InService"
     assert state.current_endpoint() == info.name and sls.name not in endpoint.all_endpoint_names()
-    assert capture.realtime_endpoint(SKIN_MODEL_ID, progress=False).name == info.name  # reused, not redeployed
+    assert capture.realtime_endpoint(models.SKIN.id, progress=False).name == info.name  # reused, not redeployed
 
 
 # --- nothing left behind ----------------------------------------------------------------------------------
@@ -152,7 +152,7 @@ def two_capturing(mock_aws, monkeypatch):
     made = {}
     for owner in ("ana", "ben"):
         monkeypatch.setenv("DERM_ASSIST_OWNER", owner)
-        info = endpoint.deploy(SKIN_MODEL_ID, progress=False)
+        info = endpoint.deploy(models.SKIN.id, progress=False)
         capture.enable_capture(info.name, progress=False)
         monitoring.send_traffic({"skin proxies": sorted(SKIN_PROXIES_DIR.glob("*.png"))[:3]}, info.name, progress=False)
         made[owner] = info.name

@@ -41,10 +41,26 @@ def test_every_notebook_executes(executed):
             "06_production_path.ipynb", "99_cleanup.ipynb"} <= names
 
 
-def test_all_notebooks_within_the_time_target(executed):
+def test_notebook_wall_times_are_reported(executed):
+    # Wall time is a benchmark figure (`make benchmark`), not a test: on a loaded machine it says nothing.
     total = sum(r.seconds for r in executed.values())
     print(f"notebooks: {total:.1f} s in total")
-    assert total < 180  # the 60 s target is reported by `make benchmark`; this only catches a hang
+    assert all(r.seconds > 0 for r in executed.values())
+
+
+def test_a_hung_cell_fails_its_notebook_instead_of_blocking_the_run(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
+                                            "language_info": {"name": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell("INTERACTIVE = True", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("import time\ntime.sleep(60)")]
+    path = tmp_path / "00_hangs.ipynb"
+    nbformat.write(nb, path)
+    runs = runner.run_all(tmp_path / "out", [path], with_mock=False, report=False, cell_timeout=2)
+    assert len(runs) == 1 and not runs[0].ok
+    assert runs[0].seconds < 30
+    assert "timed out" in runs[0].error.lower() or "timeout" in runs[0].error.lower()
 
 
 def test_preflight_passes_against_the_mock(executed):

@@ -11,8 +11,7 @@ from __future__ import annotations
 import base64
 import os
 
-from .. import classify, images
-from ..core.config import SKIN_LABELS
+from .. import classify, images, triage
 from ..core.errors import BadInputError
 
 
@@ -25,7 +24,7 @@ def handler(event: dict, context=None) -> dict:
     body = base64.b64decode(event["image_data"])
     image = images.load_image(body)
     payload = images.Payload(body, "image/jpeg", image.width, image.height)
-    result = classify.classify_payload(payload, endpoint, top_k=len(SKIN_LABELS), inference_id=event.get("inference_id") or None)
+    result = classify.classify_payload(payload, endpoint, top_k=len(triage.LABELS), inference_id=event.get("inference_id") or None)
     out = {k: v for k, v in event.items() if k != "image_data"}
     out["predictions"] = [{"label": p.label, "score": p.score} for p in result.predictions]
     return out

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,10 +62,16 @@ def _dump(payload: dict) -> str:
 
 
 class Store:
-    """The saved versions of one worksheet in one work folder."""
+    """The saved versions of one worksheet in one work folder.
 
-    def __init__(self, name: str, work_dir: str | os.PathLike | None = None):
+    ``upgrade`` turns data saved by an older version of the pack into today's shape (e.g. a
+    renamed id); it is applied to everything read (records, history, drafts), never written back.
+    """
+
+    def __init__(self, name: str, work_dir: str | os.PathLike | None = None,
+                 upgrade: Callable[[dict], dict] | None = None):
         self.name = name
+        self.upgrade = upgrade
         self.folder = _work_dir(work_dir) / WORKSHEETS_FOLDER / name
         self.record_path = self.folder / "record.json"
         self.history_dir = self.folder / "history"
@@ -132,15 +139,18 @@ class Store:
         raw = _read(self.draft_path)
         if raw is None or not isinstance(raw.get("data"), dict):
             return None
-        return Record(raw["data"], int(raw.get("base_version", 0)), str(raw.get("saved_at", "")))
+        return Record(self._upgraded(raw["data"]), int(raw.get("base_version", 0)), str(raw.get("saved_at", "")))
 
     def clear_draft(self) -> None:
         """Forget the draft (after a successful save)."""
         self.draft_path.unlink(missing_ok=True)
 
-    @staticmethod
-    def _record(raw: dict | None) -> Record | None:
+    def _upgraded(self, data: dict) -> dict:
+        return self.upgrade(data) if self.upgrade else data
+
+    def _record(self, raw: dict | None) -> Record | None:
         if raw is None:
             return None
         extra = {k: v for k, v in raw.items() if k not in ("data", "version", "saved_at", "worksheet")}
-        return Record(dict(raw.get("data") or {}), int(raw.get("version", 0)), str(raw.get("saved_at", "")), extra)
+        data = self._upgraded(dict(raw.get("data") or {}))
+        return Record(data, int(raw.get("version", 0)), str(raw.get("saved_at", "")), extra)

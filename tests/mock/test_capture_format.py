@@ -19,9 +19,8 @@ import pytest
 from botocore.exceptions import ClientError
 from PIL import Image
 
-from helpers import endpoint
+from helpers import endpoint, models
 from helpers.core import aws
-from helpers.core.config import SKIN_MODEL_ID
 from helpers.mock import capture as mock_capture
 from helpers.mock import control
 
@@ -62,7 +61,7 @@ def capture_config(modes=("Output",), sampling=100, header=None, enable=True) ->
 def skin(mock_aws):
     """A skin-model endpoint and the capture bucket."""
     aws.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": aws.region()})
-    return endpoint.deploy(SKIN_MODEL_ID, name="derm-assist-capture", progress=False)
+    return endpoint.deploy(models.SKIN.id, name="derm-assist-capture", progress=False)
 
 
 def switch_to(info, data_capture: dict | None):

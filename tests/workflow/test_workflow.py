@@ -9,9 +9,9 @@ import json
 import pytest
 from PIL import Image
 
-from helpers import endpoint, images, state, triage
+from helpers import endpoint, images, models, state, triage
 from helpers.core import aws
-from helpers.core.config import SKIN_LABELS, SKIN_MODEL_ID, SKIN_PROXIES_DIR
+from helpers.core.config import SKIN_PROXIES_DIR
 from helpers.core.errors import BadInputError
 from helpers.workflow import LowConfidence, classify_image, confidence_filter, serialize_image, state_machine
 
@@ -31,8 +31,8 @@ def photo_with_gps(size=(1600, 1200)) -> bytes:
 
 @pytest.fixture
 def skin(mock_aws):
-    info = endpoint.deploy(SKIN_MODEL_ID, progress=False)
-    state.remember_endpoint(info.name, SKIN_MODEL_ID)
+    info = endpoint.deploy(models.SKIN.id, progress=False)
+    state.remember_endpoint(info.name, models.SKIN.id)
     return info
 
 
@@ -60,7 +60,7 @@ def test_classify_calls_the_endpoint_and_drops_the_image(skin):
     out = classify_image.handler(event)
     assert "image_data" not in out and out["endpoint_name"] == skin.name and out["image_sha256"] == event["image_sha256"]
     scores = [p["score"] for p in out["predictions"]]
-    assert len(out["predictions"]) == len(SKIN_LABELS) and scores == sorted(scores, reverse=True)
+    assert len(out["predictions"]) == len(models.SKIN.labels) and scores == sorted(scores, reverse=True)
     with pytest.raises(BadInputError, match="No endpoint"):
         classify_image.handler({"image_data": event["image_data"]})
 
