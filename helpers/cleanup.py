@@ -110,7 +110,7 @@ def cleanup(name: str | None = None, *, everything: bool = False, older_than: st
         names = [name or state.current_endpoint(work_dir)]
     for target in names:
         if dry_run:
-            data = endpoint.delete_endpoint_data(target, dry_run=True)
+            data = endpoint.delete_endpoint_data(target, dry_run=True, strict=False)
             result.lines.append(f"would delete {target} (endpoint, its config and model" + "".join(f", {d}" for d in data) + ")")
             continue
         deleted = endpoint.delete_endpoint(target)

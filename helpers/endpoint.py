@@ -483,19 +483,28 @@ def delete_endpoint(name: str) -> list[str]:
     try:
         info = describe(name)
     except EndpointNotFoundError:
-        return delete_endpoint_data(name)
+        return delete_endpoint_data(name, strict=False)
     deleted = _delete_quietly(endpoint_name=name, config_name=info.config_name)
     for model_name in info.model_names:
         deleted += _delete_quietly(model_name=model_name)
-    return deleted + delete_endpoint_data(name)
+    return deleted + delete_endpoint_data(name, strict=False)
 
 
-def delete_endpoint_data(name: str, *, dry_run: bool = False) -> list[str]:
-    """The data captured from endpoint ``name`` (S3) and the pack's state machines made for it: delete or list."""
+def delete_endpoint_data(name: str, *, dry_run: bool = False, strict: bool = True) -> list[str]:
+    """The data captured from endpoint ``name`` (S3) and the pack's state machines made for it: delete or list.
+
+    ``strict=False``: a failure (e.g. a role without the pack's S3 permissions) becomes a line saying what was
+    not checked, so that deleting or swapping an endpoint never stops half-way because of it.
+    """
     from . import capture
     from .workflow import state_machine
 
-    return capture.delete_capture(name, dry_run=dry_run) + state_machine.delete_workflows(name, dry_run=dry_run)
+    try:
+        return capture.delete_capture(name, dry_run=dry_run) + state_machine.delete_workflows(name, dry_run=dry_run)
+    except DermAssistError as exc:
+        if strict:
+            raise
+        return [f"(captured data and workflows of {name} not checked: {exc})"]
 
 
 def parse_age(text: str) -> timedelta:

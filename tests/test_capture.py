@@ -203,3 +203,15 @@ def test_cleanup_by_age_keeps_young_endpoints_data_and_the_bucket(two_capturing,
     keys = bucket_keys()
     assert keys and all(f"/{two_capturing['ben']}/" in k for k in keys)  # Ben's is young: kept, and his bucket too
     assert capture.capture_status(two_capturing["ben"])["CaptureStatus"] == "Started"
+
+
+def test_a_role_without_the_s3_permissions_still_deletes_the_endpoint(skin, monkeypatch):
+    def refused(*args, **kwargs):
+        raise DermAssistError("Checking bucket x: access denied")
+
+    monkeypatch.setattr(capture, "delete_capture", refused)
+    deleted = endpoint.delete_endpoint(skin.name)
+    assert f"endpoint {skin.name}" in deleted and deleted[-1].startswith(f"(captured data and workflows of {skin.name} not checked")
+    assert skin.name not in endpoint.all_endpoint_names()
+    with pytest.raises(DermAssistError, match="access denied"):
+        endpoint.delete_endpoint_data(skin.name)
