@@ -28,7 +28,8 @@ The notebook API (what notebooks and the ``derm-assist`` command import):
 - ``curveball/`` the five curveball cards and their exercises (cost, fairness, occlusion, privacy)
 
 Internals every layer uses (``core/``): ``config`` (paths and defaults), ``errors`` (one-line errors and
-how AWS errors map to them), ``aws`` (boto3 clients; mock or AWS), ``files`` (atomic writes),
+how AWS errors map to them), ``aws`` (boto3 clients; mock or AWS), ``roles`` (the execution role, found
+as the SageMaker SDK finds it), ``files`` (atomic writes),
 ``progress`` (progress bars).
 
 Coach tooling (``coach/``): ``cli`` (the ``derm-assist`` console script), ``runner`` (papermill execution

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from helpers import capture, costs, endpoint, models, monitoring, state
+from helpers import capture, costs, endpoint, images, models, monitoring, state
 from helpers.coach import cli
 from helpers.core import aws
 from helpers.core.config import FUN_IMAGES_DIR, PROJECT_TAG, SKIN_PROXIES_DIR
@@ -65,7 +65,7 @@ def test_by_default_no_input_payload_is_ever_captured(skin):
     sent = monitoring.send_traffic({"fun images": [FUN_IMAGES_DIR], "skin proxies": sorted(SKIN_PROXIES_DIR.glob("*.png"))[:4]},
                                    progress=False)
     bodies = [base64.b64decode(r["body_b64"]) for r in control(aws.endpoint_url(), "requests")["requests"]]
-    assert len(bodies) == len(sent) == 10
+    assert len(bodies) == len(sent) == len(images.list_images(FUN_IMAGES_DIR)) + 4
     stored = "".join(aws.client("s3").get_object(Bucket=settings.location.bucket, Key=k)["Body"].read().decode()
                      for k in bucket_keys(settings.location.bucket))
     assert stored.count('"endpointOutput"') == len(sent) and "endpointInput" not in stored

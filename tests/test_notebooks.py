@@ -84,6 +84,16 @@ def test_fun_images_are_right_and_confident(executed):
     assert set(fun.stand_in) == {"recording"}
 
 
+def test_offline_numbers_are_named_as_the_stand_ins_they_are(executed):
+    from helpers import models
+
+    for name, model in (("02_fun_images.ipynb", models.MOBILENET_V2), ("03_skin_proxies.ipynb", models.MOBILENET_V2),
+                        ("04_derm_assist_mvp.ipynb", models.SKIN_VIT)):
+        assert f"[MOCK] Offline stand-ins gave these answers, not {model.name}" in text_of(OUT / name), name
+    assert "efficientnet-lite0" in text_of(OUT / "02_fun_images.ipynb")
+    assert "simulated skin classifier" in text_of(OUT / "04_derm_assist_mvp.ipynb")
+
+
 def test_skin_proxies_are_far_less_confident(executed):
     fun = pd.read_csv(OUT / "work" / "results" / "fun_images_mobilenet.csv")
     proxies = pd.read_csv(OUT / "work" / "results" / "skin_proxies_mobilenet.csv", keep_default_na=False)

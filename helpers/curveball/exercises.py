@@ -20,8 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from .. import assessment, classify, endpoint, models, notebook, state, triage
-from ..core.config import DEFAULT_SERVERLESS_CONCURRENCY, DEFAULT_SERVERLESS_MEMORY_MB, SKIN_PROXIES_DIR
+from .. import assessment, classify, endpoint, notebook, state, triage
+from ..core.config import DEFAULT_SERVERLESS_CONCURRENCY, SKIN_PROXIES_DIR
 from ..core.errors import BadInputError
 from ..images import list_images, load_image
 from .cards import Card, card_ids, get_card
@@ -253,37 +253,37 @@ def cost_comparison(requests_per_day: float, hours_per_day: float, days_per_week
     return Finding(summary, {"monthly_usd": by_option, "cheapest": cheapest})
 
 
-def redeploy_serverless(memory_mb: int | None = None, max_concurrency: int = DEFAULT_SERVERLESS_CONCURRENCY,
-                        progress: bool = True) -> endpoint.EndpointInfo:
-    """Replace the live endpoint with a serverless one serving the same model; the state file follows.
-
-    ``memory_mb`` defaults to what the model registry says the model needs."""
+def redeploy_serverless(memory_mb: int | None = None, max_concurrency: int = DEFAULT_SERVERLESS_CONCURRENCY, progress: bool = True) -> endpoint.EndpointInfo:
+    """Replace the live endpoint with a serverless one serving the same model (memory: what the model needs,
+    from the registry, unless given); the state file follows."""
     current = endpoint.describe(state.current_endpoint())
     if current.serverless:
         return current
     model_id = current.model_id or state.load_state().get("model_id")
-    spec = models.find(model_id)
-    memory_mb = memory_mb or (spec.serverless_memory_mb if spec else DEFAULT_SERVERLESS_MEMORY_MB)
+    serverless = endpoint.ServerlessSpec(memory_mb, max_concurrency) if memory_mb else endpoint.ServerlessSpec.for_model(model_id, max_concurrency)
     endpoint.delete_endpoint(current.name)
-    info = endpoint.deploy(model_id, name=f"{current.name[:58]}-sls", serverless=endpoint.ServerlessSpec(memory_mb, max_concurrency), progress=progress)
+    info = endpoint.deploy(model_id, name=f"{current.name[:58]}-sls", serverless=serverless, progress=progress)
     state.remember_endpoint(info.name, model_id, serverless=True)
     return info
 
 
 def measure_latency(image, calls: int = 5) -> pd.DataFrame:
-    """Latency of ``calls`` consecutive invocations; the first after a deploy or idle period is a cold start."""
+    """Latency of ``calls`` consecutive invocations, as the client times them; ``idle_s`` (first row) is how
+    long the endpoint had been idle before the first one (since it last changed or this kernel called it)."""
+    endpoint_name = state.current_endpoint()
+    idle = classify.idle_seconds(endpoint_name)
     rows = []
     for i in range(calls):
-        result = classify.classify(image, top_k=1)
-        rows.append({"call": i + 1, "latency_ms": round(result.latency_ms, 1), "cold_start": result.cold_start})
+        result = classify.classify(image, endpoint_name, top_k=1)
+        rows.append({"call": i + 1, "latency_ms": round(result.latency_ms, 1), "idle_s": round(idle, 1) if i == 0 and idle is not None else None})
     return pd.DataFrame(rows)
 
 
 def describe_latency(endpoint_name: str, latency: pd.DataFrame) -> str:
-    """One sentence: the first call (cold or not) against the warm median."""
-    first = latency.iloc[0]
-    return (f"{endpoint_name}: first call {first.latency_ms:.0f} ms (cold start: {bool(first.cold_start)}), "
-            f"then a median of {latency.latency_ms.iloc[1:].median():.0f} ms.")
+    """One sentence: the first call against the median of the rest, and whether that looks like a cold start."""
+    idle = latency.idle_s.iloc[0] if "idle_s" in latency else None
+    verdict = classify.judge_cold_start(latency.latency_ms, None if pd.isna(idle) else float(idle))
+    return verdict.sentence(endpoint_name)
 
 
 @exercise("budget-cut", intro="""

@@ -33,6 +33,7 @@ from ..core.config import (
     MOCK_COLD_START_SECONDS,
     MOCK_DEPLOY_SECONDS,
     MOCK_INSTANCE_QUOTA,
+    MOCK_SERVERLESS_CONCURRENCY_QUOTA,
     REALTIME_PAYLOAD_LIMIT,
     SERVERLESS_PAYLOAD_LIMIT,
 )
@@ -64,6 +65,7 @@ class MockSettings:
     deploy_seconds: float = MOCK_DEPLOY_SECONDS  # how long a new endpoint stays Creating
     cold_start_seconds: float = MOCK_COLD_START_SECONDS  # first call to a serverless endpoint
     instance_quota: int = MOCK_INSTANCE_QUOTA  # instances per type, like a sandbox account
+    serverless_concurrency_quota: int = MOCK_SERVERLESS_CONCURRENCY_QUOTA  # total MaxConcurrency of all serverless endpoints
     seed: int = 7
 
 
@@ -133,6 +135,12 @@ def _aws_error(start_response, status: int, code: str, message: str, extra: dict
     """An error both botocore protocols (json and rest-json) parse into ``code`` and ``message``."""
     payload = {"__type": code, "message": message, "Message": message, **(extra or {})}
     return _json_response(start_response, status, payload, {"x-amzn-ErrorType": f"{code}:"})
+
+
+def _utcnow():
+    from moto.core.utils import utcnow  # the clock moto stamps its own resources with
+
+    return utcnow()
 
 
 def _region(environ) -> str:
@@ -215,18 +223,24 @@ class MockApp:
             reason = self.state.pending_failure.pop(name, None)
             endpoint.endpoint_status = "Failed" if reason else "InService"
             endpoint.failure_reason = reason
+            endpoint.last_modified_time = _utcnow()  # as on AWS: the status change is the endpoint's last change
 
-    def _instances_in_use(self, region: str, instance_type: str, exclude: str | None = None) -> int:
+    def _in_use(self, region: str, count, exclude: str | None = None) -> int:
+        """``count(variant)`` summed over the variants of every live endpoint (but ``exclude``)."""
         backend = self.backend(region)
         used = 0
         for name, endpoint in backend.endpoints.items():
             if name == exclude or endpoint.endpoint_status in ("Failed", "Deleting"):
                 continue
             config = backend.endpoint_configs.get(endpoint.endpoint_config_name)
-            for variant in (config.production_variants if config else []):
-                if variant.get("InstanceType") == instance_type:
-                    used += int(variant.get("InitialInstanceCount", 1))
+            used += sum(count(variant) for variant in (config.production_variants if config else []))
         return used
+
+    def _instances_in_use(self, region: str, instance_type: str, exclude: str | None = None) -> int:
+        return self._in_use(region, lambda v: int(v.get("InitialInstanceCount", 1)) if v.get("InstanceType") == instance_type else 0, exclude)
+
+    def _serverless_concurrency_in_use(self, region: str, exclude: str | None = None) -> int:
+        return self._in_use(region, lambda v: int((v.get("ServerlessConfig") or {}).get("MaxConcurrency", 0)), exclude)
 
     def _quota_error(self, start_response, body: dict, region: str, exclude: str | None = None):
         config = self.backend(region).endpoint_configs.get(body.get("EndpointConfigName", ""))
@@ -236,6 +250,17 @@ class MockApp:
             return _aws_error(start_response, 400, "ResourceLimitExceeded", "The account-level service limit for endpoint usage is 0 Instances (injected fault).")
         for variant in (config.production_variants if config else []):
             itype = variant.get("InstanceType")
+            if variant.get("ServerlessConfig"):
+                want = int(variant["ServerlessConfig"].get("MaxConcurrency", 1))
+                used = self._serverless_concurrency_in_use(region, exclude)
+                quota = self.state.settings.serverless_concurrency_quota
+                if used + want > quota:  # the mock's wording, modelled on the instance quota's
+                    return _aws_error(
+                        start_response, 400, "ResourceLimitExceeded",
+                        "The account-level service limit 'Maximum total concurrency that can be allocated across all "
+                        f"serverless endpoints' is {quota}, with current utilization of {used} and a request delta of {want}. "
+                        "Please use AWS Service Quotas to request an increase for this quota.",
+                    )
             if not itype:
                 continue
             want = int(variant.get("InitialInstanceCount", 1))
@@ -300,6 +325,7 @@ class MockApp:
         endpoint.production_variants = endpoint._process_production_variants(config.production_variants)
         endpoint.data_capture_config = capture_summary(config.data_capture_config)
         endpoint.endpoint_status = "Updating"
+        endpoint.last_modified_time = _utcnow()
         self._start_deploy(name)
         return _json_response(start_response, 200, {"EndpointArn": endpoint.arn})
 
