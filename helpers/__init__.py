@@ -12,6 +12,10 @@ The notebook API (what notebooks and the ``derm-assist`` command import):
 - ``triage``     Derm-Assist's Benign / Potentially Concerning / Uncertain rule, its disclaimer and review log
 - ``assessment`` assess one image (classify + triage + log): the one path behind the app, the CLI and CI
 - ``mvp``        the MVP as an ipywidgets app, and the same path without a front end
+- ``capture``    Data Capture on the learner's endpoint (answers only by default), its bucket, reading it back
+- ``monitoring`` outcome mix and confidence of captured answers over time, against a baseline, with a drift flag
+- ``workflow/``  the triage workflow: three Lambda-style handlers (``serialize_image``, ``classify_image``,
+                 ``confidence_filter``) and ``state_machine`` (its Step Functions definition, created and run here)
 - ``cleanup``    the endpoint report (status, owner, age, cost) and cleanup, for the CLI and notebook 99
 - ``evaluation`` the same evaluation for every model: a labelled set, accuracy next to the majority baseline,
                  balanced accuracy, per-class recall (melanoma first), confusion matrix, Fitzpatrick groups
@@ -40,7 +44,8 @@ Everything the local mock runs (``mock/``): ``server`` (moto + a toolkit-faithfu
 faults), ``toolkit`` (what the Hugging Face inference toolkit accepts), ``transform`` (Batch Transform jobs over moto's
 S3), ``standins`` (who answers for
 each model), ``recordings`` (+ ``recordings/``: a real ImageNet CNN's answers, replayed),
-``imagenet_local`` (that CNN running locally, optional).
+``imagenet_local`` (that CNN running locally, optional), ``capture`` (Data Capture files written to moto's S3
+as SageMaker writes them).
 
 Offline maintainer tools (``maintainer/``, never imported by notebooks): ``proxies`` (draws the synthetic
 skin proxies), ``eval_set`` (draws the synthetic labelled set ``eval_set/``), ``labels`` (writes MobileNetV2's label file in ``data/``).

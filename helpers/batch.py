@@ -28,10 +28,11 @@ CONTENT_TYPE = "image/jpeg"  # what prepare_payload makes of every image
 DONE = ("Completed", "Failed", "Stopped")
 
 
-def bucket_name(account: str | None = None, region: str | None = None) -> str:
-    """The pack's bucket in this account and region (S3 names are global, so both are in it)."""
-    account = account or aws.client("sts").get_caller_identity()["Account"]
-    return f"derm-assist-sagemaker-{account}-{region or aws.region()}"
+def bucket_name() -> str:
+    """The pack's bucket in this account and region, shared with Data Capture (:func:`helpers.capture.bucket_name`)."""
+    from .capture import bucket_name as pack_bucket
+
+    return pack_bucket()
 
 
 def ensure_bucket(bucket: str) -> None:
@@ -46,7 +47,7 @@ def ensure_bucket(bucket: str) -> None:
     region = aws.region()
     extra = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     s3.create_bucket(Bucket=bucket, **extra)
-    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "project", "Value": PROJECT_TAG}]})
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": endpoint.TAG_PROJECT, "Value": PROJECT_TAG}]})
     s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
         "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
 

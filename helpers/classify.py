@@ -161,7 +161,8 @@ def parse_predictions(raw: bytes) -> list[Prediction]:
     return sorted(predictions, key=lambda p: p.score, reverse=True)
 
 
-def _request_body(payload: images.Payload, top_k: int) -> bytes:
+def request_body(payload: images.Payload, top_k: int) -> bytes:
+    """The JSON the pack sends: the Hugging Face toolkit's base64 ``inputs`` plus ``top_k``."""
     return json.dumps({"inputs": base64.b64encode(payload.body).decode("ascii"), "parameters": {"top_k": top_k}}).encode()
 
 
@@ -217,20 +218,40 @@ def classify(
     *,
     work_dir=None,
     budget_seconds: float = RETRY_BUDGET_SECONDS,
+    inference_id: str | None = None,
 ) -> Classification:
-    """Classify one image (a path, bytes or a PIL image) on ``endpoint`` (default: the remembered one)."""
+    """Classify one image (a path, bytes or a PIL image) on ``endpoint`` (default: the remembered one).
+
+    ``inference_id`` is sent as InvokeEndpoint's ``InferenceId``: Data Capture writes it next to the
+    captured answer, so requests can be grouped later without storing anything about the image.
+    """
+    name = str(image) if isinstance(image, (str, os.PathLike)) else "image"
+    return classify_payload(images.prepare_payload(image), endpoint, top_k, name=name, work_dir=work_dir,
+                            budget_seconds=budget_seconds, inference_id=inference_id)
+
+
+def classify_payload(
+    payload: images.Payload,
+    endpoint: str | None = None,
+    top_k: int = DEFAULT_TOP_K,
+    *,
+    name: str = "image",
+    work_dir=None,
+    budget_seconds: float = RETRY_BUDGET_SECONDS,
+    inference_id: str | None = None,
+) -> Classification:
+    """:func:`classify` for an image already cleaned by :func:`helpers.images.prepare_payload`."""
     if not isinstance(top_k, int) or top_k < 1:
         raise BadInputError(f"top_k must be a whole number of 1 or more, not {top_k!r}.")
     endpoint = endpoint or state.current_endpoint(work_dir)
-    name = str(image) if isinstance(image, (str, os.PathLike)) else "image"
-    payload = images.prepare_payload(image)
-    body = _request_body(payload, top_k)
+    body = request_body(payload, top_k)
     runtime = aws.runtime()
+    extra = {"InferenceId": inference_id} if inference_id else {}
     started = time.perf_counter()
     try:
         response, attempts = invoke_with_retries(
             lambda: runtime.invoke_endpoint(
-                EndpointName=endpoint, Body=body, ContentType="application/json", Accept="application/json"
+                EndpointName=endpoint, Body=body, ContentType="application/json", Accept="application/json", **extra
             ),
             action=f"Classifying {Path(name).name} on {endpoint}",
             budget_seconds=budget_seconds,

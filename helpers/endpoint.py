@@ -439,15 +439,36 @@ def _delete_quietly(*, endpoint_name: str | None = None, config_name: str | None
 
 
 def delete_endpoint(name: str) -> list[str]:
-    """Delete the endpoint, its config and its model(s). Returns what was deleted; [] if it was already gone."""
+    """Delete the endpoint, its config and its model(s), then the data captured from it and its workflow.
+
+    Returns what was deleted; [] if nothing was left. Captured data can outlive its endpoint (SageMaker delivers
+    it a few minutes late), so it is looked for even when the endpoint is already gone.
+    """
     try:
         info = describe(name)
     except EndpointNotFoundError:
-        return []
+        return delete_endpoint_data(name, strict=False)
     deleted = _delete_quietly(endpoint_name=name, config_name=info.config_name)
     for model_name in info.model_names:
         deleted += _delete_quietly(model_name=model_name)
-    return deleted
+    return deleted + delete_endpoint_data(name, strict=False)
+
+
+def delete_endpoint_data(name: str, *, dry_run: bool = False, strict: bool = True) -> list[str]:
+    """The data captured from endpoint ``name`` (S3) and the pack's state machines made for it: delete or list.
+
+    ``strict=False``: a failure (e.g. a role without the pack's S3 permissions) becomes a line saying what was
+    not checked, so that deleting or swapping an endpoint never stops half-way because of it.
+    """
+    from . import capture
+    from .workflow import state_machine
+
+    try:
+        return capture.delete_capture(name, dry_run=dry_run) + state_machine.delete_workflows(name, dry_run=dry_run)
+    except DermAssistError as exc:
+        if strict:
+            raise
+        return [f"(captured data and workflows of {name} not checked: {exc})"]
 
 
 def parse_age(text: str) -> timedelta:

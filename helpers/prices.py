@@ -61,6 +61,10 @@ class PriceTable:
     def data_per_gb(self) -> float:
         return self._price("data-processed", "all", "data-processed")
 
+    def storage_per_gb_month(self) -> float:
+        """S3 Standard storage, per GB-month (where captured data is kept)."""
+        return self._price("s3-storage", "standard", "S3 storage")
+
     def caption(self) -> str:
         """One line to show next to any figure computed from this table."""
         return (f"SageMaker list prices for {self.region} as of {self.as_of} ({self.source}). "

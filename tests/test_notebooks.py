@@ -37,7 +37,8 @@ def test_every_notebook_executes(executed):
     failed = {name: r.error for name, r in executed.items() if not r.ok}
     assert not failed
     names = set(executed)
-    assert {"00_preflight.ipynb", "01_deploy_mobilenet.ipynb", "02_fun_images.ipynb", "03_skin_proxies.ipynb", "99_cleanup.ipynb"} <= names
+    assert {"00_preflight.ipynb", "01_deploy_mobilenet.ipynb", "02_fun_images.ipynb", "03_skin_proxies.ipynb",
+            "06_production_path.ipynb", "99_cleanup.ipynb"} <= names
 
 
 def test_notebook_wall_times_are_reported(executed):
@@ -109,6 +110,22 @@ def test_figures_have_alt_text(executed):
         assert figure.with_suffix(".txt").read_text().strip()
 
 
+def test_production_path_captures_answers_only_and_flags_drift(executed):
+    text = text_of(OUT / "06_production_path.ipynb")
+    assert "Capture started: True | inputs captured: False" in text
+    assert "Every request captured: True" in text and "Any photo captured: False" in text
+    assert "Baseline set within tolerance: True" in text and "Photos that are not skin flagged: True" in text
+    assert "Drifted proxies flagged: True" in text
+    assert "Low-confidence answers routed to review, with the reason: True" in text and "Confident answers got an outcome: True" in text
+    assert '"endpointInput"' not in text and '"endpointOutput"' in text  # the raw record shown has no input
+    assert (OUT / "work" / "figures" / "06_monitoring_over_time.txt").read_text().count("DRIFT") >= 3
+    from helpers.worksheets import RiskRegister
+    from helpers.worksheets.dpia import SPEC as DPIA
+
+    assert any(r["source"] == "monitoring (notebook 06)" for r in RiskRegister(OUT / "work").risks)
+    assert "outputs only" in DPIA.load(OUT / "work").data["data_categories"]
+
+
 def test_evaluation_shows_the_baseline_and_melanoma_recall(executed):
     text = text_of(OUT / "07_evaluation.ipynb")
     assert "HAM10000 majority baseline (always 'nv'): 66.9%" in text and "Model card's reported accuracy: 96.9%" in text
@@ -121,6 +138,7 @@ def test_evaluation_shows_the_baseline_and_melanoma_recall(executed):
 def test_cleanup_leaves_nothing_running(executed):
     text = text_of(OUT / "99_cleanup.ipynb")
     assert "0 endpoint(s) of the pack still running." in text
+    assert "captured file(s) in s3://" in text and "0 captured file(s) of yours left in S3." in text
 
 
 def test_report_links_every_notebook(executed):

@@ -9,6 +9,8 @@ module adds what moto lacks or does differently from the real service:
   quota (``ResourceLimitExceeded``), ``UpdateEndpoint``, and a cold start for serverless endpoints;
 - Batch Transform jobs that read their input from S3 and write ``<input>.out`` objects with the same stand-ins
   (:mod:`helpers.mock.transform`), moving ``InProgress`` -> ``Completed`` or ``Failed`` with a reason;
+- Data Capture: JSON Lines files in moto's S3 for endpoints whose config captures (:mod:`.capture`),
+  and the ``DataCaptureConfig`` summary DescribeEndpoint shows;
 - fault injection (throttling, model errors, slow answers, timeouts, expired credentials, failed
   deploys) and optional request recording, driven through ``/_mock/...`` control routes.
 
@@ -39,10 +41,14 @@ from ..core.config import (
     SERVERLESS_PAYLOAD_LIMIT,
 )
 from . import standins, toolkit, transform
+from .capture import CaptureWriter
+from .capture import summary as capture_summary
 
 ACCOUNT_ID = "123456789012"
 ROLE_NAME = "DermAssistWorkshopRole"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/{ROLE_NAME}"
+WORKFLOW_ROLE_NAME = "DermAssistWorkflowRole"  # what Step Functions assumes to run the triage workflow
+WORKFLOW_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/{WORKFLOW_ROLE_NAME}"
 
 INVOKE_PATH = re.compile(r"^/endpoints/(?P<name>[^/]+)/invocations$")
 FAULT_KEYS = {
@@ -82,6 +88,7 @@ class MockState:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.settings.seed)
+        self.capture = CaptureWriter(ACCOUNT_ID, seed=self.settings.seed)
 
     def fault(self, key: str, endpoint: str | None = None):
         per_endpoint = self.faults["endpoints"].get(endpoint or "", {})
@@ -296,6 +303,14 @@ class MockApp:
                 self.state.count("fail_deploy")
                 self.state.pending_failure[name] = reason
 
+    def before_CreateEndpointConfig(self, start_response, body, region):
+        """Serverless endpoints do not support Data Capture (a documented exclusion); refuse the mix."""
+        serverless = any(v.get("ServerlessConfig") for v in body.get("ProductionVariants", []))
+        if serverless and body.get("DataCaptureConfig"):
+            return _aws_error(start_response, 400, "ValidationException",
+                              "DataCaptureConfig is not supported for endpoint configurations with a ServerlessConfig.")
+        return None
+
     def before_CreateEndpoint(self, start_response, body, region):
         return self._quota_error(start_response, body, region)
 
@@ -303,6 +318,8 @@ class MockApp:
         endpoint = self.backend(region).endpoints.get(body.get("EndpointName", ""))
         if endpoint is not None:
             endpoint.endpoint_status = "Creating"
+            config = self.backend(region).endpoint_configs.get(endpoint.endpoint_config_name)
+            endpoint.data_capture_config = capture_summary(config.data_capture_config if config else None)
             self._start_deploy(endpoint.endpoint_name)
 
     def before_UpdateEndpoint(self, start_response, body, region):
@@ -320,6 +337,7 @@ class MockApp:
             return refused
         endpoint.endpoint_config_name = config_name
         endpoint.production_variants = endpoint._process_production_variants(config.production_variants)
+        endpoint.data_capture_config = capture_summary(config.data_capture_config)
         endpoint.endpoint_status = "Updating"
         endpoint.last_modified_time = _utcnow()
         self._start_deploy(name)
@@ -376,10 +394,15 @@ class MockApp:
         attributes = f"mock=derm-assist; stand-in={result.stand_in}; note={result.note}; requested-model={model_id}"
         if cold:
             attributes += "; cold-start=true"
+        variant = variants[0].get("VariantName", "AllTraffic") if variants else "AllTraffic"
+        state.capture.capture(
+            config.data_capture_config if config else None, name, variant, (body, content_type),
+            (json.dumps(result.predictions).encode(), "application/json"),  # exactly the body _json_response sends
+            inference_id=environ.get("HTTP_X_AMZN_SAGEMAKER_INFERENCE_ID"),
+        )
         return _json_response(
             start_response, 200, result.predictions,
-            {"X-Amzn-Invoked-Production-Variant": variants[0].get("VariantName", "AllTraffic") if variants else "AllTraffic",
-             "X-Amzn-SageMaker-Custom-Attributes": attributes},
+            {"X-Amzn-Invoked-Production-Variant": variant, "X-Amzn-SageMaker-Custom-Attributes": attributes},
         )
 
     # --- Batch Transform ---------------------------------------------------------------------------
@@ -438,7 +461,8 @@ class MockApp:
         method = environ.get("REQUEST_METHOD", "GET")
         state = self.state
         if path == "/_mock/health":
-            return _json_response(start_response, 200, {"ok": True, "invocations": state.invocations, "injected": dict(state.injected)})
+            return _json_response(start_response, 200, {"ok": True, "invocations": state.invocations, "injected": dict(state.injected),
+                                                         "captured": state.capture.written, "capture_failed": state.capture.failed})
         if path == "/_mock/faults":
             if method == "DELETE":
                 state.faults = {"global": {}, "endpoints": {}}
@@ -474,5 +498,6 @@ class MockApp:
             state.requests.clear()
             state.record_requests = False
             state.injected.clear()
+            state.capture.reset()
             return _json_response(start_response, 200, {"reset": True})
         return _json_response(start_response, 404, {"error": f"no mock route {path}"})
