@@ -203,11 +203,40 @@ SKIN_VIT = ModelSpec(
     label_codes=("bkl", "bcc", "akiec", "vasc", "nv", "mel", "df"),
 )
 
-ALL: tuple[ModelSpec, ...] = (MOBILENET_V2, SKIN_VIT)
+# A third public skin-lesion classifier, to show that comparing another model is one entry here plus its card.
+# Labels as its model card lists them (an imagefolder fine-tune: class folders in alphabetical order).
+SWIN_SKIN_ID = "gianlab/swin-tiny-patch4-window7-224-finetuned-skin-cancer"
+_SWIN_LABELS = (
+    "Actinic-keratoses",
+    "Basal-cell-carcinoma",
+    "Benign-keratosis-like-lesions",
+    "Dermatofibroma",
+    "Melanocytic-nevi",
+    "Melanoma",
+    "Vascular-lesions",
+)
+_SWIN_CONCERNING = frozenset({"Melanoma", "Basal-cell-carcinoma", "Actinic-keratoses"})
+
+SWIN_SKIN = ModelSpec(
+    id=SWIN_SKIN_ID,
+    name="skin-cancer Swin-Tiny",
+    task=IMAGE_CLASSIFICATION,
+    labels=_SWIN_LABELS,
+    stand_in=STANDIN_SIMULATED_SKIN,  # offline: the same simulated scorer, answering in this model's labels
+    card="model_cards/swin_tiny_skin_cancer.md",
+    serverless_memory_mb=2048,  # Swin-Tiny: about 28 million parameters, 110 MB of weights
+    geometry=InputGeometry(size=(224, 224)),
+    revision="95aff8c672156b3b4837fefbefc0824c75adcf12",  # main since 21 Oct 2022: "Update README.md"
+    triage=TriageMapping(concerning=_SWIN_CONCERNING, benign=frozenset(_SWIN_LABELS) - _SWIN_CONCERNING),
+    label_codes=("akiec", "bcc", "bkl", "df", "nv", "mel", "vasc"),
+)
+
+ALL: tuple[ModelSpec, ...] = (MOBILENET_V2, SKIN_VIT, SWIN_SKIN)
 _BY_ID = {spec.id: spec for spec in ALL}
 
 DEFAULT = MOBILENET_V2  # what notebook 01 and `derm-assist deploy` deploy
 SKIN = SKIN_VIT  # what notebook 04 swaps to and the triage rule reads
+THIRD_SKIN = SWIN_SKIN  # what notebook 07 compares with SKIN
 
 
 def ids() -> tuple[str, ...]:

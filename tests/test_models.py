@@ -9,8 +9,22 @@ from helpers import models
 from helpers.core.errors import BadInputError
 
 
-def test_two_models_with_their_ids():
-    assert models.ids() == (models.MOBILENET_V2_ID, models.SKIN_VIT_ID)
+def test_the_models_with_their_ids():
+    assert models.ids() == (models.MOBILENET_V2_ID, models.SKIN_VIT_ID, models.SWIN_SKIN_ID)
+
+
+def test_skin_models_map_every_label_to_a_ham10000_code():
+    from helpers import ham10000
+
+    for spec in (models.SKIN_VIT, models.SWIN_SKIN):
+        assert sorted(spec.label_codes) == sorted(ham10000.CODES), spec.id
+        assert spec.code_of("melanoma" if spec is models.SKIN_VIT else "Melanoma") == "mel"
+        assert {spec.code_of(label) for label in spec.triage.concerning} == {"mel", "bcc", "akiec"}
+    assert models.MOBILENET_V2.code_of("tench, Tinca tinca") == ham10000.OTHER
+    with pytest.raises(ValueError, match="label_codes"):
+        models.ModelSpec(id="x/y", name="y", task=models.IMAGE_CLASSIFICATION, labels=("a", "b"), stand_in=models.STANDIN_SIMULATED_SKIN,
+                         card="c.md", serverless_memory_mb=2048, geometry=models.InputGeometry(size=(224, 224)),
+                         label_codes=("mel", "naevus"))
     assert models.MOBILENET_V2_ID == "google/mobilenet_v2_1.0_224"
     assert models.SKIN_VIT_ID == "Anwarkh1/Skin_Cancer-Image_Classification"
     assert [spec.id for spec in models.ALL] == list(models.ids())

@@ -133,6 +133,8 @@ def test_evaluation_shows_the_baseline_and_melanoma_recall(executed):
     assert "Melanoma recall shown first among the classes: True" in text and "melanoma recall" in text
     assert "Batch Transform gave the same answers as the real-time endpoint: True" in text
     assert "[MOCK] Offline stand-ins gave these answers, not skin-cancer ViT" in text
+    assert "2 models scored on the same 48 images, none failed: True" in text  # the third model, one registry entry
+    assert "not the real skin-cancer Swin-Tiny" in text
 
 
 def test_cleanup_leaves_nothing_running(executed):

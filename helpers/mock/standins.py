@@ -145,14 +145,20 @@ def skin_features(image: Image.Image) -> np.ndarray:
     )
 
 
+_WEIGHT_ROWS = dict(zip(models.SKIN_VIT.label_codes, _WEIGHTS))  # HAM10000 code -> its row of weights
+
+
 def simulated_skin_vit(image: Image.Image, top_k: int, spec: models.ModelSpec = models.SKIN_VIT) -> StandInAnswer:
+    """The simulated scorer, answering in ``spec``'s own labels (through the registry's HAM10000 codes)."""
     labels = spec.labels
-    logits = _WEIGHTS @ skin_features(image) / _TEMPERATURE
+    weights = np.array([_WEIGHT_ROWS[code] for code in spec.label_codes])
+    logits = weights @ skin_features(image) / _TEMPERATURE
     probs = np.exp(logits - logits.max())
     probs /= probs.sum()
     order = np.argsort(-probs)[: max(1, min(top_k, len(labels)))]
     predictions = [{"label": labels[i], "score": round(float(probs[i]), 6)} for i in order]
-    return StandInAnswer(predictions, "simulated", "simulated skin classifier: colour/shape rules, not the real ViT")
+    real = "the real ViT" if spec.id == models.SKIN_VIT.id else f"the real {spec.name}"
+    return StandInAnswer(predictions, "simulated", f"simulated skin classifier: colour/shape rules, not {real}")
 
 
 # The function behind each stand-in kind of the registry.

@@ -1,7 +1,7 @@
 """Worksheets the learners fill inline: forms backed by plain, versioned files in their work folder.
 
-Six worksheets (``NAMES``): ``moscow``, ``risk_register``, ``dpia``, ``ai_act``,
-``curveball_notes`` and ``reflection``. Each starts from a template in ``templates/`` (printable
+Seven worksheets (``NAMES``): ``moscow``, ``risk_register``, ``dpia``, ``ai_act``,
+``curveball_notes``, ``build_or_buy`` and ``reflection``. Each starts from a template in ``templates/`` (printable
 too), saves atomically to ``<work>/worksheets/<name>/record.json`` keeping every version in
 ``history/``, and exports Markdown/CSV to ``<work>/worksheets/exports/``.
 

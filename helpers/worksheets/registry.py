@@ -1,14 +1,15 @@
-"""The six worksheets by name, in the order the portfolio shows them."""
+"""The worksheets by name, in the order the portfolio shows them."""
 
 from __future__ import annotations
 
 from ..core.errors import BadInputError
-from . import ai_act, curveball_notes, dpia, moscow, reflection, risk_register
+from . import ai_act, build_or_buy, curveball_notes, dpia, moscow, reflection, risk_register
 from .base import Worksheet
 
 WORKSHEETS: dict[str, Worksheet] = {
     spec.name: spec
-    for spec in (moscow.SPEC, risk_register.SPEC, dpia.SPEC, ai_act.SPEC, curveball_notes.SPEC, reflection.SPEC)
+    for spec in (moscow.SPEC, risk_register.SPEC, dpia.SPEC, ai_act.SPEC, curveball_notes.SPEC, build_or_buy.SPEC,
+                 reflection.SPEC)
 }
 NAMES = tuple(WORKSHEETS)
 

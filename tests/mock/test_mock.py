@@ -181,7 +181,10 @@ def test_every_stand_in_kind_of_the_registry_has_a_stand_in():
     assert set(standins.STANDINS) == set(models.STANDIN_KINDS)
     for spec in models.ALL:
         if spec.stand_in == models.STANDIN_SIMULATED_SKIN:
-            assert standins._WEIGHTS.shape[0] == len(spec.labels)  # one row of weights per label, in label order
+            assert standins._WEIGHTS.shape[0] == len(spec.labels)  # one row of weights per label
+            answer = standins.answer(spec.id, Image.new("RGB", (64, 64), (90, 40, 30)), 7)
+            assert {p["label"] for p in answer.predictions} == set(spec.labels)
+            assert answer.note.startswith("simulated skin classifier")
     answer = standins.answer(models.SKIN_VIT_ID, Image.new("RGB", (64, 64), (200, 160, 140)), 3)
     assert answer.stand_in == "simulated" and {p["label"] for p in answer.predictions} <= set(models.SKIN_VIT.labels)
 
