@@ -44,6 +44,7 @@ nbval: setup
 
 benchmark: setup
 	$(BIN)/python benchmarks/run_benchmarks.py
+	$(BIN)/python benchmarks/evaluation_scale.py
 
 mock: setup
 	$(BIN)/derm-assist mock --port 5055
