@@ -37,6 +37,16 @@ FITZPATRICK_COLUMN = "fitzpatrick"
 CLASS_ORDER = (ham10000.MELANOMA,) + tuple(c for c in ham10000.CODES if c != ham10000.MELANOMA)  # melanoma first
 
 
+def _metrics():
+    """scikit-learn's metrics, or one line saying how to install them."""
+    try:
+        from sklearn import metrics
+    except ImportError:
+        raise BadInputError("The evaluation needs scikit-learn: pip install scikit-learn (the pack's 'evaluation' "
+                            "extra; SageMaker Studio already has it).") from None
+    return metrics
+
+
 def _label_aliases() -> dict[str, str]:
     """Every spelling a labels file may use -> HAM10000 code: the codes, and each skin model's labels."""
     aliases = {code: code for code in ham10000.CODES}
@@ -132,20 +142,16 @@ class ModelReport:
 
     @property
     def accuracy(self) -> float:
-        from sklearn.metrics import accuracy_score
-
-        return float(accuracy_score(self.table["label"], self.table["predicted"]))
+        return float(_metrics().accuracy_score(self.table["label"], self.table["predicted"]))
 
     @property
     def balanced_accuracy(self) -> float:
         """Mean recall over the classes present in the set (scikit-learn's definition)."""
         import warnings
 
-        from sklearn.metrics import balanced_accuracy_score
-
         with warnings.catch_warnings():  # predictions of a class the set lacks are errors, not a reason to warn
             warnings.simplefilter("ignore", UserWarning)
-            return float(balanced_accuracy_score(self.table["label"], self.table["predicted"]))
+            return float(_metrics().balanced_accuracy_score(self.table["label"], self.table["predicted"]))
 
     def classes(self) -> list[str]:
         """The set's classes (melanoma first), then any class only the model answered."""
@@ -154,10 +160,8 @@ class ModelReport:
 
     def per_class(self) -> pd.DataFrame:
         """Precision, recall and support for every class in the set, melanoma first."""
-        from sklearn.metrics import precision_recall_fscore_support
-
         labels = [c for c in CLASS_ORDER if c in set(self.table["label"])]
-        precision, recall, _, support = precision_recall_fscore_support(
+        precision, recall, _, support = _metrics().precision_recall_fscore_support(
             self.table["label"], self.table["predicted"], labels=labels, zero_division=0)
         return pd.DataFrame({"precision": precision, "recall": recall, "support": support},
                             index=pd.Index(labels, name="class"))
@@ -170,10 +174,8 @@ class ModelReport:
 
     def confusion(self) -> pd.DataFrame:
         """Rows: true class; columns: predicted class (counts)."""
-        from sklearn.metrics import confusion_matrix
-
         labels = self.classes()
-        matrix = confusion_matrix(self.table["label"], self.table["predicted"], labels=labels)
+        matrix = _metrics().confusion_matrix(self.table["label"], self.table["predicted"], labels=labels)
         return pd.DataFrame(matrix, index=pd.Index(labels, name="true"), columns=pd.Index(labels, name="predicted"))
 
     def by_fitzpatrick(self) -> pd.DataFrame:

@@ -5,8 +5,10 @@ class codes below, and the evaluation (:mod:`helpers.evaluation`) reads labelled
 
 Source: Tschandl, Rosendahl & Kittler, "The HAM10000 dataset, a large collection of multi-source
 dermatoscopic images of common pigmented skin lesions", Scientific Data 5, 180161 (2018),
-doi:10.1038/sdata.2018.161 — 10,015 dermatoscopic images. Licence of the images: CC BY-NC 4.0 (as stated
-on the dataset's Harvard Dataverse record, doi:10.7910/DVN/DBW86T, and on the ISIC archive).
+doi:10.1038/sdata.2018.161 — 10,015 dermatoscopic images, released "as a training set for academic machine
+learning purposes" (the data descriptor and its Harvard Dataverse record, doi:10.7910/DVN/DBW86T). Licence:
+CC BY-NC 4.0 as the dataset is usually cited; the notebook tells learners to confirm it on that record for the
+version they use before relying on it.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ CITATION = ("Tschandl P, Rosendahl C, Kittler H. The HAM10000 dataset, a large c
             "dermatoscopic images of common pigmented skin lesions. Sci Data 5, 180161 (2018). doi:10.1038/sdata.2018.161")
 LICENCE = "CC BY-NC 4.0 (attribution, non-commercial use only)"
 LICENCE_URL = "https://creativecommons.org/licenses/by-nc/4.0/"
+RECORD_URL = "https://doi.org/10.7910/DVN/DBW86T"  # the dataset's record: check the licence of the version you use
 
 # What the metadata (lesion id, image id, dx, dx_type, age, sex, localization) does not say.
 NOT_RECORDED = (

@@ -132,3 +132,11 @@ def test_ham10000_facts():
     assert isinstance(ham10000.counts_table(), pd.DataFrame)
     assert {c for c in ham10000.CODES if ham10000.BY_CODE[c].concerning} == {
         VIT.code_of(label) for label in VIT.triage.concerning}  # the dataset and the triage rule agree
+
+
+def test_without_scikit_learn_the_metrics_say_how_to_get_it(ten, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # what an environment without it looks like to import
+    with pytest.raises(BadInputError, match="pip install scikit-learn"):
+        float(_report(ten, ["nv"] * 10).accuracy)
