@@ -9,6 +9,7 @@ what to do when the widget cannot be shown (after a kernel restart, or in a save
 from __future__ import annotations
 
 import html
+from functools import cache
 
 NOTE_STYLE = "color:#333333;font-size:90%;margin:2px 0;white-space:normal;overflow-wrap:break-word;max-width:60em"
 
@@ -69,3 +70,20 @@ class RestartHint:
 
         display(self._repr_mimebundle_(), raw=True)
         show_html(f'<p style="{NOTE_STYLE}">ⓘ {html.escape(self.restart_hint)}</p>', self.restart_hint)
+
+
+@cache
+def _hinted_vbox():
+    import ipywidgets as widgets
+
+    class HintedVBox(RestartHint, widgets.VBox):
+        """A VBox shown with a restart hint under it."""
+
+    return HintedVBox
+
+
+def hinted_vbox(children, *, name: str, hint: str, **kwargs):
+    """An ipywidgets VBox of ``children`` with a :class:`RestartHint` line and a plain-text name."""
+    box = _hinted_vbox()(children, **kwargs)
+    box.plain_name, box.restart_hint = name, hint
+    return box

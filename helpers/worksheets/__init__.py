@@ -13,7 +13,7 @@ per worksheet, ``scoring``/``heatmap``/``screening`` (the rules), ``forms``/``fo
 
 from .curveball_notes import CurveballNotes
 from .moscow import MoscowBoard
-from .portfolio import build_portfolio
+from .portfolio import build_portfolio, describe_portfolio
 from .reflection import word_count
 from .registry import NAMES, WORKSHEETS, get_spec
 from .risk_register import RiskRegister
@@ -33,6 +33,7 @@ __all__ = [
     "RiskRegister",
     "ScreeningResult",
     "build_portfolio",
+    "describe_portfolio",
     "dpia_screening",
     "get_spec",
     "rag_rating",

@@ -26,6 +26,7 @@ from ..core.display import RestartHint
 from ..core.errors import DermAssistError
 from . import form_extras
 from .base import Opened, Worksheet
+from .portfolio import PORTFOLIO_FILE, REBUILD
 from .schema import Field, Table, blank_row, get, put
 
 ERROR, OK, NOTE = "#8b0000", "#1b5e20", "#333333"  # all at least 7:1 on white
@@ -326,7 +327,10 @@ class WorksheetForm(RestartHint, widgets.VBox):
         for callback in self.after_save:
             callback(record.data)
         note = merged.note() if merged else ""
-        self._set_status(" ".join(filter(None, [self._saved_line(record), note])), OK, self.spec.advice(record.data))
+        if (self.work_dir / PORTFOLIO_FILE).exists():
+            note += f" To put this in your portfolio, {REBUILD}."
+        self._set_status(" ".join(filter(None, [self._saved_line(record), note.strip()])), OK,
+                         self.spec.advice(record.data))
         return True
 
 
