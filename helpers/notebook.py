@@ -145,12 +145,11 @@ def load_tables_by_set(ctx: Context, names: dict[str, str]) -> pd.DataFrame:
 def show_assessments(app, images, note: str = "") -> pd.DataFrame:
     """Run the MVP on ``images`` without a front end: show each result card, return a summary table."""
     import pandas as pd
-    from IPython.display import HTML, display
 
     rows = []
     for image in images:
         classification, result = app.assess(image, note=note)
-        display(HTML(app.result_html(Path(image).name, classification, result)))
+        show_html(app.result_html(Path(image).name, classification, result), f"{Path(image).name}: {result.summary()}")
         rows.append({"image": Path(image).name, "outcome": result.outcome, "top_label": result.top_label, "top_score": round(result.top_score, 3)})
     print(f"{plural(len(rows), 'assessment')} logged to {app.log.path} ({plural(len(app.log), 'row')} in total).")
     return pd.DataFrame(rows)

@@ -107,7 +107,7 @@ def test_save_then_late_keystroke_is_saved_and_leaves_no_stale_draft(wd):
     assert f"version {record.version}" in form.status.value and "Saved" in form.status.value
     assert get_spec("risk_register").store(wd).drafts() == []
     rerun = show("risk_register", wd)
-    assert "Restored" not in rerun.status.value and "?" not in str(rerun.value())
+    assert "Restored" not in rerun.status.value and all(r["id"] for r in rerun.value()["risks"])
 
 
 def test_typing_long_after_a_save_is_a_draft_not_a_save(wd, monkeypatch):
