@@ -1,7 +1,8 @@
 """The Derm-Assist MVP as a small ipywidgets app: upload or pick an image → triage → review log.
 
-``DermAssistApp.widget()`` is what a GP would click through in the notebook. ``assess()`` is the same
-code path without a front end, which is how papermill and CI run it.
+``DermAssistApp.widget()`` is what a GP would click through in the notebook;
+``DermAssistApp.show_without_front_end()`` runs the same path on shipped examples, which is how papermill
+and CI run it. Both go through :func:`helpers.assessment.assess`, the one place an image is assessed.
 """
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from . import triage
-from .accessibility import get_palette, plain_text_result
+from . import assessment, triage
+from .accessibility import get_palette
 from .core.config import SKIN_PROXIES_DIR
-from .core.display import hinted_vbox, plural
+from .core.display import hinted_vbox, plural, show_html
 from .core.errors import DermAssistError
 from .images import list_images
 
@@ -37,27 +38,36 @@ class DermAssistApp:
 
     # --- the same path with or without a front end ---------------------------------------------------
 
-    def assess(self, image, note: str = "", threshold: float | None = None):
-        """Classify + triage + log one image. Returns (classification, triage result)."""
-        return triage.assess(image, self.endpoint, self.threshold if threshold is None else threshold,
-                             model_id=self.model_id, note=note, work_dir=self.work_dir)
+    def _assess(self, image, name: str | None = None, note: str = "", threshold: float | None = None) -> assessment.Assessment:
+        return assessment.assess(image, self.endpoint, self.threshold if threshold is None else threshold,
+                                 model_id=self.model_id, note=note, image_name=name, work_dir=self.work_dir)
 
-    def result_html(self, image_name: str, classification, result: triage.TriageResult) -> str:
+    def result_html(self, result: assessment.Assessment) -> str:
         palette = get_palette()
-        colour = palette.outcome_colour(result.outcome)
+        triaged, classification = result.result, result.classification
+        colour = palette.outcome_colour(triaged.outcome)
         top = "".join(f"<li>{html.escape(p.label)}: {p.score:.0%}</li>" for p in classification.predictions[:3])
-        mock = "<p><em>Simulated model (local mock): not the real ViT.</em></p>" if classification.is_mock else ""
-        text = plain_text_result(result=None, outcome=result.outcome, confidence=result.top_score,
-                                 predictions=[{"label": p.label, "score": p.score} for p in classification.predictions],
-                                 image_name=image_name)
+        mock = f"<p><em>Simulated model (local mock): not the real {html.escape(triage.MODEL.name)}.</em></p>" if result.is_mock else ""
         return (
             f'<div role="status" aria-live="polite" style="border-left:8px solid {colour};padding:8px 12px;color:{palette.text}">'
-            f'<h3 style="margin:0">{html.escape(result.outcome)}</h3>'
-            f"<p>Top class <strong>{html.escape(result.top_label)}</strong> at {result.top_score:.0%} "
-            f"(threshold {result.threshold:.0%}).</p><ol>{top}</ol>{mock}"
+            f'<h3 style="margin:0">{html.escape(triaged.outcome)}</h3>'
+            f"<p>Top class <strong>{html.escape(triaged.top_label)}</strong> at {triaged.top_score:.0%} "
+            f"(threshold {triaged.threshold:.0%}).</p><ol>{top}</ol>{mock}"
             f"<p><strong>{html.escape(triage.DISCLAIMER)}</strong></p>"
-            f'<details><summary>Screen-reader text</summary><pre style="white-space:pre-wrap">{html.escape(text)}</pre></details></div>'
+            f'<details><summary>Screen-reader text</summary><pre style="white-space:pre-wrap">{html.escape(result.plain_text())}</pre></details></div>'
         )
+
+    def show_without_front_end(self, images, note: str = ""):
+        """Assess ``images`` with no front end (papermill, CI): show each result card, return a summary table."""
+        import pandas as pd
+
+        rows = []
+        for image in images:
+            result = self._assess(image, note=note)
+            show_html(self.result_html(result), f"{result.image_name}: {result.result.summary()}")
+            rows.append(result.summary_row())
+        print(f"{plural(len(rows), 'assessment')} logged to {self.log.path} ({plural(len(self.log), 'row')} in total).")
+        return pd.DataFrame(rows)
 
     # --- the interactive app ------------------------------------------------------------------------
 
@@ -118,11 +128,11 @@ class DermAssistApp:
                     print("Upload a photo or pick an example first.")
                     return
                 try:
-                    classification, result = self.assess(source["image"], note.value, threshold.value)
+                    result = self._assess(source["image"], source["name"], note.value, threshold.value)
                 except DermAssistError as exc:
                     print(f"⚠ {exc}")  # one line; what the learner typed stays in the form
                     return
-                display(HTML(self.result_html(source["name"], classification, result)))
+                display(HTML(self.result_html(result)))
                 kept = " Your note was saved with it." if note.value.strip() else ""
                 print(f"Logged to {self.log.path} ({plural(len(self.log), 'assessment')} so far).{kept}")
             self._refresh_log_views()
@@ -132,7 +142,7 @@ class DermAssistApp:
         clear.on_click(on_clear)
         button.on_click(on_click)
         return hinted_vbox(
-            [w.HTML("<strong>Derm-Assist</strong> — decision support, not a diagnosis. "
+            [w.HTML(f"<strong>Derm-Assist</strong> — {html.escape(triage.DISCLAIMER_HEADLINE.lower())} "
                     "Do not upload real patient images in this workshop."),
              w.HBox([upload, pick, clear]), chosen, threshold, note, button, out],
             name="The Derm-Assist app", hint=RESTART_HINT)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from .core import aws
 from .core.config import work_dir as resolve_work_dir
-from .core.display import plural, readable_tables, show_html, show_note
+from .core.display import readable_tables, show_html, show_note
 from .core.errors import DermAssistError
 
 if TYPE_CHECKING:
@@ -140,16 +140,3 @@ def load_tables_by_set(ctx: Context, names: dict[str, str]) -> pd.DataFrame:
     import pandas as pd
 
     return pd.concat([load_table(ctx, table).assign(set=name) for name, table in names.items()], ignore_index=True)
-
-
-def show_assessments(app, images, note: str = "") -> pd.DataFrame:
-    """Run the MVP on ``images`` without a front end: show each result card, return a summary table."""
-    import pandas as pd
-
-    rows = []
-    for image in images:
-        classification, result = app.assess(image, note=note)
-        show_html(app.result_html(Path(image).name, classification, result), f"{Path(image).name}: {result.summary()}")
-        rows.append({"image": Path(image).name, "outcome": result.outcome, "top_label": result.top_label, "top_score": round(result.top_score, 3)})
-    print(f"{plural(len(rows), 'assessment')} logged to {app.log.path} ({plural(len(app.log), 'row')} in total).")
-    return pd.DataFrame(rows)

@@ -9,8 +9,10 @@ from types import SimpleNamespace
 import ipywidgets as w
 import pytest
 
-from helpers import mvp
-from helpers.core.config import NOTEBOOKS_DIR, SKIN_MODEL_ID
+from helpers import models, mvp
+from helpers.core.config import NOTEBOOKS_DIR
+
+SKIN_MODEL_ID = models.SKIN.id
 
 
 @pytest.fixture
@@ -19,13 +21,13 @@ def app(tmp_path, monkeypatch):
     app = mvp.DermAssistApp(threshold=0.5, work_dir=tmp_path / "work")
     app.calls = []
 
-    def assess(image, note="", threshold=None):
+    def assess(image, name=None, note="", threshold=None):
         app.calls.append(image)
         app.log.append({"image_sha256": "x", "triage_outcome": "Benign", "reviewer_note": note})
-        return SimpleNamespace(), SimpleNamespace(outcome="Benign")
+        return SimpleNamespace(image_name=name, outcome="Benign")
 
-    monkeypatch.setattr(app, "assess", assess)
-    monkeypatch.setattr(app, "result_html", lambda name, c, r: f"<p>{name}: {r.outcome}</p>")
+    monkeypatch.setattr(app, "_assess", assess)
+    monkeypatch.setattr(app, "result_html", lambda r: f"<p>{r.image_name}: {r.outcome}</p>")
     return app
 
 
@@ -120,10 +122,11 @@ def test_notebook_04_app_follows_a_redeploy(mock_aws, tmp_path):
     cells = json.loads((NOTEBOOKS_DIR / "04_derm_assist_mvp.ipynb").read_text())["cells"]
     line = next(re.search(r"^app = mvp\.DermAssistApp\(.*$", "".join(c["source"]), re.M)
                 for c in cells if "mvp.DermAssistApp(" in "".join(c["source"])).group(0)
-    scope = {"mvp": mvp, "info": info, "SKIN_MODEL_ID": SKIN_MODEL_ID, "THRESHOLD": 0.5}
+    scope = {"mvp": mvp, "info": info, "skin_model": models.get(SKIN_MODEL_ID), "SKIN_MODEL_ID": SKIN_MODEL_ID,
+             "THRESHOLD": 0.5}
     exec(line, scope)  # the notebook's own line builds the app
     app = scope["app"]
     moved = exercises.redeploy_serverless(memory_mb=2048, progress=False)
     assert moved.name != info.name
-    app.assess(app.examples[0])
+    app.show_without_front_end(app.examples[:1])
     assert app.log.read().endpoint.iloc[-1] == moved.name

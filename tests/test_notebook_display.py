@@ -10,9 +10,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from helpers import modelcards, notebook
+from helpers import modelcards, models, notebook
 from helpers.core import aws
-from helpers.core.config import IMAGENET_MODEL_ID, SKIN_MODEL_ID
 from helpers.core.display import plural
 
 
@@ -60,7 +59,7 @@ def test_tables_show_whole_cells_after_start(tmp_path, monkeypatch):
     monkeypatch.setattr(notebook, "banner", lambda ctx: None)
     with pd.option_context("display.max_colwidth", 50):  # pandas' default
         notebook.start(tmp_path / "work", interactive_requested=False)
-        table = modelcards.compare(IMAGENET_MODEL_ID, SKIN_MODEL_ID)
+        table = modelcards.compare(models.MOBILENET_V2.id, models.SKIN.id)
         long_text = max((str(v) for v in table.to_numpy().ravel()), key=len)
         assert len(long_text) > 50
         shown = html.unescape(table._repr_html_())
