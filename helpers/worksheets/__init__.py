@@ -5,7 +5,12 @@ Six worksheets (``NAMES``): ``moscow``, ``risk_register``, ``dpia``, ``ai_act``,
 too), saves atomically to ``<work>/worksheets/<name>/record.json`` keeping every version in
 ``history/``, and exports Markdown/CSV to ``<work>/worksheets/exports/``.
 
-Modules, one job each: ``store`` (atomic versioned files), ``schema`` (fields and validation),
+One record per worksheet, whichever notebook, tab or kernel edits it: rows have IDs (M1, R1, ...),
+a save merges with anything saved since the form opened, and every open form's typing is kept as
+its own draft until it is saved.
+
+Modules, one job each: ``store`` (atomic versioned files, drafts, the lock), ``merge`` (three-way
+merge of two edits), ``schema`` (fields and validation),
 ``templates`` (paper templates and examples), ``base`` (what all worksheets share), one module
 per worksheet, ``scoring``/``heatmap``/``screening`` (the rules), ``forms``/``form_extras``
 (ipywidgets), ``show`` and ``portfolio``.

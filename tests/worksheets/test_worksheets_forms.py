@@ -90,7 +90,7 @@ def test_unsaved_typing_survives_a_rerun_as_a_draft(wd):
     assert "Restored unsaved changes" in rerun.status.value
     assert rerun.save()
     assert get_spec("dpia").load(wd).data["purpose"] == "Half-typed purpose"
-    assert not (wd / "worksheets" / "dpia" / "draft.json").exists()
+    assert get_spec("dpia").store(wd).drafts() == []
 
 
 def test_bad_values_show_in_the_status_and_keep_the_typing(wd):
