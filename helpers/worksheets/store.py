@@ -204,6 +204,14 @@ class Store:
                                str(raw.get("form") or path.stem), int(raw.get("seq", 0)), path))
         return sorted(found, key=lambda d: d.saved_at)
 
+    def load_draft(self) -> Record | None:
+        """The newest draft as a record whose ``version`` is the version it started from (``None`` if none)."""
+        drafts = self.drafts()
+        if not drafts:
+            return None
+        newest = drafts[-1]
+        return Record(newest.data, newest.base_version, newest.saved_at, {"form": newest.form, "seq": newest.seq})
+
     @staticmethod
     def is_stale(form: str, seq: int, record: Record | None) -> bool:
         """True when ``record`` was saved by ``form`` at change ``seq`` or later."""

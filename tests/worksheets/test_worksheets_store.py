@@ -77,6 +77,8 @@ def test_draft_round_trip_and_cleared_by_its_forms_save(store):
         ({"a": "typing"}, 0, "f1", 1), ({"a": "other tab"}, 0, "f2", 4)]
     store.save({"a": "typing"}, form="f1", seq=1)
     assert [d.form for d in store.drafts()] == ["f2"]  # another form's typing is never removed by this save
+    newest = store.load_draft()
+    assert (newest.data, newest.version, newest.extra["form"]) == ({"a": "other tab"}, 0, "f2")
 
 
 def test_a_draft_arriving_after_its_own_save_is_stale(store):
