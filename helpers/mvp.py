@@ -19,8 +19,8 @@ from .images import list_images
 
 NO_PICK = "— or pick a shipped example —"
 NOTHING_CHOSEN = "<i>No photo chosen yet: upload one or pick an example.</i>"
-RESTART_HINT = ("After a kernel restart or reopening the notebook, this can show “Error displaying widget”: "
-                "re-run this cell (the review log keeps every earlier result).")
+RESTART_HINT = ("If the app is missing here (after a kernel restart or when the notebook is reopened), re-run "
+                "this cell; the review log keeps every earlier result.")
 
 
 class DermAssistApp:

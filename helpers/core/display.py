@@ -59,7 +59,7 @@ class RestartHint:
     ``plain_name`` names the widget in plain-text views instead of a raw widget repr.
     """
 
-    restart_hint = "If this shows “Error displaying widget”, re-run this cell."
+    restart_hint = "If the widget is missing here (after a kernel restart or reopening the notebook), re-run this cell."
     plain_name = "An interactive widget"
 
     def __repr__(self) -> str:

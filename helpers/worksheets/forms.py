@@ -51,8 +51,8 @@ class WorksheetForm(RestartHint, widgets.VBox):
         self.store = spec.store(self.work_dir)
         self.form_id = uuid.uuid4().hex[:12]
         self.plain_name = f"The {spec.title} form"
-        self.restart_hint = ("After a kernel restart or reopening the notebook, this form can show “Error displaying "
-                             "widget”: re-run this cell to bring your saved work (and any unsaved typing) back.")
+        self.restart_hint = ("If the form is missing here (after a kernel restart or when the notebook is reopened), "
+                             "re-run this cell: your saved work, and anything typed but not saved, comes back.")
         self._help = spec.help_texts()
         self._quiet = False
         self._seq = 0              # changes seen by this form
