@@ -194,7 +194,7 @@ class WorksheetForm(widgets.VBox):
             source = data if table is None else (data.get(table) or [{}] * (index + 1))[index]
             try:
                 output.value = _esc(item.compute(source))
-            except Exception:  # a half-typed value must not break the form
+            except (DermAssistError, ValueError, TypeError):  # a half-typed value must not break the form; a bug still shows
                 output.value = "—"
         for callback in self.on_change:
             callback(data)
