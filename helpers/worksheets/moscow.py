@@ -46,7 +46,7 @@ def check_brief(data: dict) -> list[str]:
     """Advice comparing the board with the activity brief (empty list: it matches). Never blocks."""
     items = data.get("items", [])
     tips = []
-    for priority, (about, low, high) in BRIEF.items():
+    for priority, (_about, low, high) in BRIEF.items():
         count = sum(i["priority"] == priority for i in items)
         if count < low or (high is not None and count > high):
             tips.append(f"{count} {priority} item(s); the brief suggests {BRIEF_TEXT[priority]}.")
