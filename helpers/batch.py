@@ -41,7 +41,7 @@ def ensure_bucket(bucket: str) -> None:
     try:
         s3.head_bucket(Bucket=bucket)
         return
-    except Exception as exc:
+    except aws.ERRORS as exc:
         if error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
             raise explain_aws_error(exc, action=f"Checking bucket {bucket}") from None
     region = aws.region()
@@ -117,7 +117,7 @@ def start(labelled: evaluation.LabelledSet, endpoint_name: str, *, instance_type
             TransformResources={"InstanceType": instance_type, "InstanceCount": 1},
             Tags=endpoint.pack_tags(owner, job.model_id),
         )
-    except Exception as exc:
+    except aws.ERRORS as exc:
         raise explain_aws_error(exc, action=f"Starting transform job {name}") from None
     return job
 
@@ -165,7 +165,7 @@ def read_answers(job: TransformJob) -> tuple[dict[str, tuple[str, float]], list[
             body = s3.get_object(Bucket=job.bucket, Key=job.output_key(file))["Body"].read()
             top = max(json.loads(body), key=lambda p: float(p["score"]))
             answers[file] = (str(top["label"]), float(top["score"]))
-        except Exception as exc:
+        except (*aws.ERRORS, ValueError, KeyError, TypeError) as exc:  # missing object, or not a list of label/score
             failures.append((file, f"no answer in {job.output_key(file)} ({error_code(exc) or type(exc).__name__})"))
     return answers, failures
 
@@ -221,7 +221,7 @@ def list_objects(owner: str | None = None) -> tuple[str, list[str]]:
     try:
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             keys += [o["Key"] for o in page.get("Contents", [])]
-    except Exception as exc:
+    except aws.ERRORS as exc:
         if error_code(exc) in ("NoSuchBucket", "404", "NotFound"):
             return bucket, []
         raise explain_aws_error(exc, action=f"Listing Batch Transform objects in {bucket}") from None

@@ -36,7 +36,7 @@ class EndpointReport:
     region: str
 
     def rows(self) -> list[dict]:
-        return [{"name": info.name, "status": info.status, "model": info.model_id or "?", "size": info.kind,
+        return [{"name": info.name, "status": info.status, "model": info.model_id or info.unknown, "size": info.kind,
                  "owner": info.owner, "age": costs.format_age(info.age), "cost so far": costs.format_cost(costs.estimate_cost(info))}
                 for info in self.endpoints]
 
@@ -140,7 +140,7 @@ def _delete_batch_objects(result: CleanupResult, owner: str | None, dry_run: boo
     """Batch Transform objects in the pack's bucket; an S3 problem is reported and skipped, never fatal."""
     try:
         result.lines += batch.delete_objects(owner, dry_run=dry_run)
-    except Exception as exc:  # no permission for STS or S3, say: say so and go on with the endpoints
+    except (DermAssistError, *aws.ERRORS) as exc:  # no permission for STS or S3, say: say so, go on with the endpoints
         reason = exc if isinstance(exc, DermAssistError) else explain_aws_error(exc, action="Listing Batch Transform objects")
         result.skipped.append("batch-transform objects")
         result.lines.append(f"skipped Batch Transform objects: {reason}")

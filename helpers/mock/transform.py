@@ -74,10 +74,12 @@ class JobRun:
         try:
             time.sleep(self.startup_seconds)
             self._run()
-        except Exception as exc:  # a bug in the mock is a failed job with a reason, never a silent hang
+        except Exception as exc:  # noqa: BLE001  a bug in the mock is a failed job with a reason, never a silent hang
             self._finish("Failed", f"InternalServerError: mock transform failed: {type(exc).__name__}: {exc}")
 
     def _run(self) -> None:
+        from moto.s3.exceptions import MissingBucket  # moto is the mock extra's: imported when a job runs
+
         source = (self.job.transform_input or {}).get("DataSource", {}).get("S3DataSource", {})
         uri = source.get("S3Uri", "")
         if source.get("S3DataType", "S3Prefix") != "S3Prefix":
@@ -89,7 +91,7 @@ class JobRun:
         try:
             bucket = s3.get_bucket(bucket_name)
             keys = sorted(k for k in bucket.keys.keys() if k.startswith(prefix) and not k.endswith("/"))
-        except Exception:
+        except MissingBucket:  # SageMaker reports no input, not a missing bucket
             keys = []
         if not keys:
             self._finish("Failed", f"ClientError: No S3 objects found under S3 URL \"{uri}\" given in input data source. "
