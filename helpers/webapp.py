@@ -319,16 +319,25 @@ class PipelineClassifier:
                                        latency_ms=(time.perf_counter() - started) * 1000, sha256=images.sha256_bytes(payload.body))
 
 
-def space_blocks(model_id: str, *, examples_dir: Path | None = None, revision: str | None = None):
-    """The same page with the model running in-process (``space/app.py``). A public Space keeps no review log."""
-    classifier = PipelineClassifier(model_id, revision=revision)
+def space_handlers(model_id: str, *, examples_dir: Path | None = None) -> Handlers:
+    """Handlers with ``model_id`` running in-process (``space/app.py``). A public Space keeps no review log.
+
+    A model the registry knows is loaded at its pinned revision (:mod:`helpers.models`)."""
+    from . import models
+    from .images import list_images
+
+    known = models.find(model_id)
+    classifier = PipelineClassifier(model_id, revision=known.revision if known else None)
 
     def assess_in_process(image, name, threshold, note):
         return assessment.assess(image, threshold=threshold, model_id=model_id, image_name=name, log=False, classifier=classifier)
 
-    from .images import list_images
-
     examples = list_images(examples_dir) if examples_dir and Path(examples_dir).is_dir() else []
+    return Handlers(assess_in_process, examples)
+
+
+def space_blocks(handlers: Handlers, model_id: str):
+    """The same page as ``derm-assist app``, saying that the model runs inside the Space and nothing is kept."""
     banner = (f"**IN-SPACE MODEL** — `{model_id}` runs inside this Space (transformers pipeline on CPU). "
               "Nothing is recorded: this public page keeps no review log.")
-    return build_blocks(Handlers(assess_in_process, examples), banner=banner, with_note=False)
+    return build_blocks(handlers, banner=banner, with_note=False)
