@@ -12,6 +12,7 @@ The notebook API (what notebooks and the ``derm-assist`` command import):
 - ``triage``     Derm-Assist's Benign / Potentially Concerning / Uncertain rule, its disclaimer and review log
 - ``assessment`` assess one image (classify + triage + log): the one path behind the app, the CLI and CI
 - ``mvp``        the MVP as an ipywidgets app, and the same path without a front end
+- ``webapp``     the MVP as a Gradio web page (``derm-assist app``; ``space/`` for a Hugging Face Space)
 - ``cleanup``    the endpoint report (status, owner, age, cost) and cleanup, for the CLI and notebook 99
 - ``prices``     the dated SageMaker price table (list prices, never live) that costs and the budget card read
 - ``costs``      rough cost of what is running, from that table
@@ -36,7 +37,8 @@ each model), ``recordings`` (+ ``recordings/``: a real ImageNet CNN's answers, r
 ``imagenet_local`` (that CNN running locally, optional).
 
 Offline maintainer tools (``maintainer/``, never imported by notebooks): ``proxies`` (draws the synthetic
-skin proxies), ``labels`` (writes MobileNetV2's label file in ``data/``).
+skin proxies), ``labels`` (writes MobileNetV2's label file in ``data/``), ``space`` (writes the folder to upload
+as a Hugging Face Space).
 """
 
 __version__ = "0.1.0"
