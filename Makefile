@@ -5,18 +5,20 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= mock,offline,dev,evaluation
+EXTRAS ?= mock,offline,dev,evaluation,app,space,browser
 comma  := ,
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 BUILD  ?= build
 
-.PHONY: help setup workshop test nbval benchmark mock clean strip lock
+.PHONY: help setup workshop test nbval benchmark mock app space clean strip lock
 
 help:
 	@echo "make workshop   execute every notebook against the local mock; report in $(BUILD)/index.html"
 	@echo "make test       unit tests + notebook execution checks (papermill + nbval)"
 	@echo "make benchmark  print the wall time of each notebook and the payload/latency figures"
 	@echo "make mock       serve the local mock on 127.0.0.1:5055 for an offline rehearsal"
+	@echo "make app        serve the Derm-Assist web app on 127.0.0.1:7860 over your remembered endpoint"
+	@echo "make space      write $(BUILD)/space/, the folder to upload as a Hugging Face Space"
 	@echo "make clean      remove $(BUILD)/ (your work/ folder is never touched)"
 
 $(STAMP): pyproject.toml requirements/constraints.txt
@@ -49,6 +51,12 @@ benchmark: setup
 mock: setup
 	$(BIN)/derm-assist mock --port 5055
 
+app: setup
+	$(BIN)/derm-assist app
+
+space: setup
+	$(BIN)/python -m helpers.maintainer.space --out $(BUILD)/space
+
 strip: setup
 	$(BIN)/nbstripout notebooks/*.ipynb
 
@@ -59,6 +67,6 @@ clean:
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet --upgrade pip
-	.venv-lock/bin/python -m pip install --quiet -e ".[mock,offline,dev,evaluation]"
+	.venv-lock/bin/python -m pip install --quiet -e ".[mock,offline,dev,evaluation,app,space,browser]"
 	{ head -2 requirements/constraints.txt; .venv-lock/bin/pip freeze --exclude-editable | grep -v '^torch=='; } > requirements/constraints.new
 	mv requirements/constraints.new requirements/constraints.txt && rm -rf .venv-lock

@@ -16,6 +16,7 @@ The notebook API (what notebooks and the ``derm-assist`` command import):
 - ``monitoring`` outcome mix and confidence of captured answers over time, against a baseline, with a drift flag
 - ``workflow/``  the triage workflow: three Lambda-style handlers (``serialize_image``, ``classify_image``,
                  ``confidence_filter``) and ``state_machine`` (its Step Functions definition, created and run here)
+- ``webapp``     the MVP as a Gradio web page (``derm-assist app``; ``space/`` for a Hugging Face Space)
 - ``cleanup``    the endpoint report (status, owner, age, cost) and cleanup, for the CLI and notebook 99
 - ``evaluation`` the same evaluation for every model: a labelled set, accuracy next to the majority baseline,
                  balanced accuracy, per-class recall (melanoma first), confusion matrix, Fitzpatrick groups
@@ -48,7 +49,8 @@ each model), ``recordings`` (+ ``recordings/``: a real ImageNet CNN's answers, r
 as SageMaker writes them).
 
 Offline maintainer tools (``maintainer/``, never imported by notebooks): ``proxies`` (draws the synthetic
-skin proxies), ``eval_set`` (draws the synthetic labelled set ``eval_set/``), ``labels`` (writes MobileNetV2's label file in ``data/``).
+skin proxies), ``eval_set`` (draws the synthetic labelled set ``eval_set/``), ``labels`` (writes MobileNetV2's label file in ``data/``),
+``space`` (writes the folder to upload as a Hugging Face Space).
 """
 
 __version__ = "0.1.0"

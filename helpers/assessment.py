@@ -8,6 +8,7 @@ several threads or processes at once: the review log serialises its appends with
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,11 @@ class Assessment:
     def is_mock(self) -> bool:
         return self.classification.is_mock
 
+    @property
+    def stand_in_note(self) -> str:
+        """One sentence when the local mock's stand-in answered (every front end shows it), else ``""``."""
+        return f"Simulated model (local mock): not the real {triage.MODEL.name}." if self.is_mock else ""
+
     def plain_text(self) -> str:
         """The result as short sentences a screen reader reads well, ending with the disclaimer."""
         return plain_text_result(outcome=self.result.outcome, confidence=self.result.top_score,
@@ -55,12 +61,22 @@ def display_name(image, name: str | None = None) -> str:
     return UPLOADED
 
 
+Classifier = Callable[[object], classify.Classification]  # image -> classification, e.g. a model running in-process
+
+
 def assess(image, endpoint: str | None = None, threshold: float = triage.DEFAULT_THRESHOLD, *, model_id: str | None = None,
-           note: str = "", image_name: str | None = None, work_dir=None, log: bool = True) -> Assessment:
+           note: str = "", image_name: str | None = None, work_dir=None, log: bool = True,
+           classifier: Classifier | None = None) -> Assessment:
     """Classify ``image`` (a path, bytes or a PIL image) on ``endpoint`` (default: the remembered one), triage
-    it at ``threshold`` and, unless ``log=False``, append it to the review log with ``note``."""
+    it at ``threshold`` and, unless ``log=False``, append it to the review log with ``note``.
+
+    ``classifier`` replaces the endpoint call with another source of the same answer (the Space runs the model
+    in-process with a transformers pipeline); the triage and the review log stay the same."""
     threshold = triage.check_threshold(threshold)
-    classification = classify.classify(image, endpoint, top_k=len(triage.LABELS), work_dir=work_dir)
+    if classifier is None:
+        classification = classify.classify(image, endpoint, top_k=len(triage.LABELS), work_dir=work_dir)
+    else:
+        classification = classifier(image)
     result = triage.triage(classification.predictions, threshold)
     model = model_id or state.load_state(work_dir).get("model_id") or ""
     row = triage.ReviewLog(work_dir).record(classification, result, model, note) if log else None

@@ -47,7 +47,7 @@ class DermAssistApp:
         triaged, classification = result.result, result.classification
         colour = palette.outcome_colour(triaged.outcome)
         top = "".join(f"<li>{html.escape(p.label)}: {p.score:.0%}</li>" for p in classification.predictions[:3])
-        mock = f"<p><em>Simulated model (local mock): not the real {html.escape(triage.MODEL.name)}.</em></p>" if result.is_mock else ""
+        mock = f"<p><em>{html.escape(result.stand_in_note)}</em></p>" if result.stand_in_note else ""
         return (
             f'<div role="status" aria-live="polite" style="border-left:8px solid {colour};padding:8px 12px;color:{palette.text}">'
             f'<h3 style="margin:0">{html.escape(triaged.outcome)}</h3>'

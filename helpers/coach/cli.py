@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .. import __version__, models
 from ..core.config import (
+    APP_PORT,
     DEFAULT_INSTANCE_TYPE,
     DEFAULT_SERVERLESS_CONCURRENCY,
     DEFAULT_TOP_K,
@@ -159,6 +160,13 @@ def cmd_triage(args) -> int:
     return 0
 
 
+def cmd_app(args) -> int:
+    from .. import webapp
+
+    webapp.serve(args.endpoint, args.port, args.threshold, root_path=args.root_path, work_dir=args.work_dir)
+    return 0
+
+
 def cmd_faults(args) -> int:
     from ..core import aws
     from ..mock import control
@@ -288,6 +296,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
                    help=f"below this top score the outcome is Uncertain (default {DEFAULT_THRESHOLD})")
     p.add_argument("--note", help="reviewer note to keep in the log")
+    work(p)
+
+    p = add("app", cmd_app, "Serve the Derm-Assist web app (Gradio) on 127.0.0.1 over your endpoint; needs the 'app' extra.")
+    p.add_argument("--endpoint", help="endpoint name (default: the remembered one, read at each assessment)")
+    p.add_argument("--port", type=int, default=APP_PORT, help=f"port on 127.0.0.1 (default {APP_PORT})")
+    p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
+                   help=f"the threshold the page starts with (default {DEFAULT_THRESHOLD})")
+    p.add_argument("--root-path", help="path prefix the app is reached under (default: JupyterLab's proxy path in Studio, else none)")
     work(p)
 
     p = add("faults", cmd_faults, "Show, set or clear faults in the running local mock.")

@@ -41,6 +41,7 @@ DEFAULT_TOP_K = 5  # predictions asked for per image
 
 # The local mock (CI and offline rehearsal): where `derm-assist mock` listens and how it behaves by default.
 MOCK_PORT = 5055
+APP_PORT = 7860  # the Derm-Assist web app (`derm-assist app`), on 127.0.0.1
 MOCK_DEPLOY_SECONDS = 1.5  # how long a new endpoint stays Creating
 MOCK_COLD_START_SECONDS = 1.0  # first call to a serverless endpoint
 MOCK_INSTANCE_QUOTA = 2  # instances per type, like a sandbox account
