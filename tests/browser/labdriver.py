@@ -333,6 +333,7 @@ class Lab:
         self.server = LabServer(root, env, root.parent / "lab-home")
         self.pages: list = []
         self._playwright = self.browser = None
+        self._workspaces = 0
 
     def start(self) -> Lab:
         from playwright.sync_api import sync_playwright
@@ -372,13 +373,16 @@ class Lab:
         return page
 
     def goto_lab(self, page) -> None:
-        page.goto(f"{self.server.url}/lab?token={self.server.token}")
+        """A workspace of its own for each tab (a reload restores it; another tab's notebooks never reopen here)."""
+        self._workspaces += 1
+        page.goto(f"{self.server.url}/lab/workspaces/tab{self._workspaces}?reset&token={self.server.token}")
         self.wait_ready(page)
 
     @staticmethod
     def wait_ready(page) -> None:
         page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-LabShell') && "
                                "document.querySelector('.lm-MenuBar-itemLabel')", timeout=60_000)
+        page.evaluate("async () => { await window.jupyterapp.restored; }")
 
     def open(self, page, path: str) -> Notebook:
         """Open ``path`` (relative to the lab root) in ``page`` and wait for its kernel."""
