@@ -1,26 +1,41 @@
 """Derm-Assist workshop pack: the small package the notebooks import.
 
-One module, one job:
+One module, one job. The folders say who a module is for.
 
-- ``config``    paths, model ids and defaults shared by everything else
-- ``errors``    the one-line errors a learner sees, and how AWS errors map to them
-- ``images``    loading, cleaning and encoding images before they leave the machine
-- ``aws``       boto3 clients, and whether we are talking to the local mock
-- ``state``     the small state file that remembers the learner's endpoint
-- ``files``     atomic writes (a crash never leaves half a file)
-- ``endpoint``  deploy / describe / delete / list the pack's SageMaker endpoints
-- ``classify``  call an endpoint and get typed predictions back
-- ``plots``     the charts the notebooks draw
-- ``triage``    Derm-Assist's Benign / Potentially Concerning / Uncertain rule and its review log
-- ``mvp``       the MVP as an ipywidgets app (and the same path without a front end)
-- ``modelcards`` the workshop's model cards, side by side
-- ``worksheets`` MoSCoW, risk register, DPIA, EU AI Act, curveball notes, reflection; the portfolio
-- ``curveball`` the five curveball cards and their exercises (cost, fairness, occlusion, privacy)
+The notebook API (what notebooks and the ``derm-assist`` command import):
+
+- ``models``     the model registry: id, revision, task, labels, triage mapping, stand-in, card, serverless
+                 memory and input geometry of every model the pack knows (the one place for model facts)
+- ``images``     loading, cleaning and encoding images before they leave the machine
+- ``endpoint``   deploy / describe / delete / list the pack's SageMaker endpoints; swap the model behind one
+- ``classify``   call an endpoint and get typed predictions back, with retries
+- ``triage``     Derm-Assist's Benign / Potentially Concerning / Uncertain rule, its disclaimer and review log
+- ``assessment`` assess one image (classify + triage + log): the one path behind the app, the CLI and CI
+- ``mvp``        the MVP as an ipywidgets app, and the same path without a front end
+- ``cleanup``    the endpoint report (status, owner, age, cost) and cleanup, for the CLI and notebook 99
+- ``costs``      rough cost of what is running, from a dated price table
+- ``state``      the small state file that remembers the learner's endpoint
+- ``plots``      the charts the notebooks draw, each with alt text
 - ``accessibility`` palettes, WCAG contrast, alt text and screen-reader text
-- ``preflight``, ``notebook``, ``progress``  notebook 00's checks; notebook conveniences; progress bars
-- ``imagenet_local``, ``recordings``, ``proxies``  the local ImageNet CNN, its recordings, the skin proxies
-- ``mock``      the local stand-in for SageMaker (CI and offline rehearsal)
-- ``cli``, ``runner``  the ``derm-assist`` console script; notebook execution and the HTML report
+- ``modelcards`` the models' cards (``model_cards/``), side by side
+- ``preflight``, ``notebook``  notebook 00's checks; what every notebook does first, figures and tables
+- ``worksheets/`` MoSCoW, risk register, DPIA, EU AI Act, curveball notes, reflection; the portfolio
+- ``curveball/`` the five curveball cards and their exercises (cost, fairness, occlusion, privacy)
+
+Internals every layer uses (``core/``): ``config`` (paths and defaults), ``errors`` (one-line errors and
+how AWS errors map to them), ``aws`` (boto3 clients; mock or AWS), ``files`` (atomic writes),
+``progress`` (progress bars), ``display`` (text, HTML and widgets shown once, with a plain-text twin).
+
+Coach tooling (``coach/``): ``cli`` (the ``derm-assist`` console script), ``runner`` (papermill execution
+of every notebook and the HTML report).
+
+Everything the local mock runs (``mock/``): ``server`` (moto + a toolkit-faithful InvokeEndpoint, quotas,
+faults), ``toolkit`` (what the Hugging Face inference toolkit accepts), ``standins`` (who answers for
+each model), ``recordings`` (+ ``recordings/``: a real ImageNet CNN's answers, replayed),
+``imagenet_local`` (that CNN running locally, optional).
+
+Offline maintainer tools (``maintainer/``, never imported by notebooks): ``proxies`` (draws the synthetic
+skin proxies), ``labels`` (writes MobileNetV2's label file in ``data/``).
 """
 
 __version__ = "0.1.0"

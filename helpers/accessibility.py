@@ -13,14 +13,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from . import triage
 from .core.errors import BadInputError
 
 AA_NORMAL = 4.5  # WCAG 2.x success criterion 1.4.3, normal text
 AA_LARGE = 3.0  # large text (18 pt, or 14 pt bold) and, under 1.4.11, chart marks and UI parts
-DISCLAIMER = (
-    "Decision support, not a diagnosis. A clinician must review this result "
-    "before any decision about the patient."
-)
 
 
 @dataclass(frozen=True)
@@ -39,13 +36,11 @@ class Palette:
     sequential: str  # a matplotlib colormap name for heat maps
 
     def outcome_colour(self, outcome: str) -> str:
-        """The colour for a triage outcome ("Benign", "Potentially Concerning", "Uncertain ...")."""
-        lowered = outcome.lower()
-        if lowered.startswith("benign"):
-            return self.benign
-        if lowered.startswith("potentially") or "concern" in lowered:
-            return self.concerning
-        return self.uncertain
+        """The colour for a triage outcome (one of ``triage.OUTCOMES``)."""
+        colours = {triage.BENIGN: self.benign, triage.CONCERNING: self.concerning, triage.UNCERTAIN: self.uncertain}
+        if outcome not in colours:
+            raise BadInputError(f"{outcome!r} is not a triage outcome. Use one of: {', '.join(triage.OUTCOMES)}.")
+        return colours[outcome]
 
 
 _PALETTES = {
@@ -303,5 +298,5 @@ def plain_text_result(
     if preds:
         listed = "; ".join(f"{spoken_label(p['label'])}, {percent(p['score'])}" for p in preds[: max(top, 1)])
         lines.append(f"Top classes: {listed}.")
-    lines.append(DISCLAIMER)
+    lines.append(triage.DISCLAIMER)
     return "\n".join(lines)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import images, state
 from .core import aws
+from .core.config import DEFAULT_TOP_K
 from .core.errors import (
     BadInputError,
     CredentialsError,
@@ -31,7 +32,6 @@ from .core.errors import (
 )
 from .core.progress import progress_bar
 
-DEFAULT_TOP_K = 5
 RETRY_BUDGET_SECONDS = 30.0
 
 

@@ -20,15 +20,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from . import models
 from .core import aws
 from .core.config import (
     DEFAULT_INSTANCE_TYPE,
+    DEFAULT_SERVERLESS_CONCURRENCY,
+    DEFAULT_SERVERLESS_MEMORY_MB,
     HF_PY_VERSION,
     HF_PYTORCH_VERSION,
-    HF_TASK,
     HF_TRANSFORMERS_VERSION,
-    IMAGENET_MODEL_ID,
     PROJECT_TAG,
+    SERVERLESS_MEMORY_SIZES,
 )
 from .core.errors import (
     BadInputError,
@@ -51,14 +53,19 @@ TYPICAL_DEPLOY = "usually 5-10 minutes on AWS"
 class ServerlessSpec:
     """Serverless inference: pay per request; cold starts after idle periods; 4 MB payloads."""
 
-    memory_mb: int = 4096
-    max_concurrency: int = 2
+    memory_mb: int = DEFAULT_SERVERLESS_MEMORY_MB
+    max_concurrency: int = DEFAULT_SERVERLESS_CONCURRENCY
 
     def __post_init__(self):
-        if self.memory_mb not in (1024, 2048, 3072, 4096, 5120, 6144):
+        if self.memory_mb not in SERVERLESS_MEMORY_SIZES:
             raise BadInputError(f"Serverless memory must be one of 1024..6144 in steps of 1024 MB, not {self.memory_mb}.")
         if not 1 <= self.max_concurrency <= 200:
             raise BadInputError("Serverless max concurrency must be between 1 and 200.")
+
+    @classmethod
+    def for_model(cls, model_id: str, max_concurrency: int = DEFAULT_SERVERLESS_CONCURRENCY) -> ServerlessSpec:
+        """The serverless memory the registry gives ``model_id`` (enough for it, no more)."""
+        return cls(models.get(model_id).serverless_memory_mb, max_concurrency)
 
 
 @dataclass
@@ -74,6 +81,7 @@ class EndpointInfo:
     config_name: str | None = None
     model_names: list[str] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
+    tags_error: str | None = None  # "<code>: <message>" when ListTags failed (then nobody can tell whose it is)
 
     @property
     def age(self) -> timedelta | None:
@@ -84,6 +92,12 @@ class EndpointInfo:
         if self.serverless:
             return f"serverless {self.serverless.memory_mb} MB"
         return f"{self.instance_count} x {self.instance_type}" if self.instance_type else "?"
+
+    @property
+    def owner(self) -> str:
+        if self.tags_error:
+            return f"unknown (tags unreadable: {self.tags_error.split(':')[0]})"
+        return self.tags.get(TAG_OWNER, "?")
 
 
 # --- names, owner, tags -------------------------------------------------------------------------------
@@ -217,11 +231,20 @@ def execution_role(role_arn: str | None = None) -> str:
 # --- describe / list ----------------------------------------------------------------------------------
 
 
+class TagsUnreadableError(DermAssistError):
+    """ListTags failed, so nobody can tell whether a resource is the pack's or whose it is."""
+
+    def __init__(self, arn: str, code: str, message: str):
+        super().__init__(f"Cannot read the tags of {arn}: {code}: {message}")
+        self.reason = f"{code}: {' '.join(message.split())}"
+
+
 def _tags(arn: str) -> dict[str, str]:
+    """The resource's tags; :class:`TagsUnreadableError` when ListTags fails (never an empty answer that hides it)."""
     try:
         return {t["Key"]: t["Value"] for t in aws.sagemaker().list_tags(ResourceArn=arn).get("Tags", [])}
-    except Exception:
-        return {}
+    except Exception as exc:
+        raise TagsUnreadableError(arn, error_code(exc) or type(exc).__name__, error_message(exc)) from None
 
 
 def describe(name: str) -> EndpointInfo:
@@ -239,8 +262,11 @@ def describe(name: str) -> EndpointInfo:
         created=desc.get("CreationTime"),
         failure_reason=desc.get("FailureReason"),
         config_name=desc.get("EndpointConfigName"),
-        tags=_tags(desc["EndpointArn"]),
     )
+    try:
+        info.tags = _tags(desc["EndpointArn"])
+    except TagsUnreadableError as exc:
+        info.tags_error = exc.reason
     info.model_id = info.tags.get(TAG_MODEL)
     try:
         config = sm.describe_endpoint_config(EndpointConfigName=info.config_name)
@@ -287,17 +313,22 @@ def not_found(name: str) -> EndpointNotFoundError:
 
 
 def list_pack_endpoints(owner: str | None = None) -> list[EndpointInfo]:
-    """Every endpoint tagged as this pack's (optionally only ``owner``'s), oldest first."""
+    """Every endpoint tagged as this pack's (optionally only ``owner``'s), oldest first.
+
+    An endpoint whose tags cannot be read is listed too, with ``tags_error`` set: it may be the pack's
+    and it may be billing, so it is never hidden.
+    """
     found = []
     for name in all_endpoint_names():
         try:
             info = describe(name)
         except EndpointNotFoundError:
             continue  # deleted between list and describe
-        if info.tags.get(TAG_PROJECT) != PROJECT_TAG:
-            continue
-        if owner and info.tags.get(TAG_OWNER) != owner:
-            continue
+        if info.tags_error is None:
+            if info.tags.get(TAG_PROJECT) != PROJECT_TAG:
+                continue
+            if owner and info.tags.get(TAG_OWNER) != owner:
+                continue
         found.append(info)
     return sorted(found, key=lambda i: i.created or datetime.now(UTC))
 
@@ -349,7 +380,7 @@ def wait_until_in_service(name: str, timeout: float = 1800, progress: bool = Tru
 
 
 def deploy(
-    model_id: str = IMAGENET_MODEL_ID,
+    model_id: str = models.DEFAULT.id,
     *,
     name: str | None = None,
     instance_type: str = DEFAULT_INSTANCE_TYPE,
@@ -358,13 +389,13 @@ def deploy(
     owner: str | None = None,
     wait: bool = True,
     progress: bool = True,
-    task: str = HF_TASK,
 ) -> EndpointInfo:
-    """Deploy ``model_id`` as Model -> EndpointConfig -> Endpoint and wait for InService.
+    """Deploy ``model_id`` (a model of :mod:`helpers.models`) as Model -> EndpointConfig -> Endpoint and wait for InService.
 
     Re-running is safe: an existing endpoint of the same name is reused (waited for if still
     creating), never duplicated. A ``Failed`` one is reported with its reason.
     """
+    spec = models.get(model_id)
     owner = slug(owner) if owner else default_owner()
     name = name or endpoint_name_for(model_id, owner)
     if not re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", name):
@@ -397,7 +428,7 @@ def deploy(
         sm.create_model(
             ModelName=model_name,
             ExecutionRoleArn=role,
-            PrimaryContainer={"Image": image, "Environment": {"HF_MODEL_ID": model_id, "HF_TASK": task}},
+            PrimaryContainer={"Image": image, "Environment": spec.container_env()},
             Tags=tags,
         )
         sm.create_endpoint_config(
@@ -513,6 +544,7 @@ def swap_model(
 
 
 def _update_in_place(current: EndpointInfo, model_id: str, instance_type: str, serverless, role_arn, progress) -> EndpointInfo:
+    spec = models.get(model_id)
     sm = aws.sagemaker()
     owner = current.tags.get(TAG_OWNER) or default_owner()
     tags = pack_tags(owner, model_id)
@@ -521,7 +553,7 @@ def _update_in_place(current: EndpointInfo, model_id: str, instance_type: str, s
         sm.create_model(
             ModelName=model_name, ExecutionRoleArn=execution_role(role_arn), Tags=tags,
             PrimaryContainer={"Image": image_uri(instance_type=instance_type if not serverless else DEFAULT_INSTANCE_TYPE),
-                              "Environment": {"HF_MODEL_ID": model_id, "HF_TASK": HF_TASK}},
+                              "Environment": spec.container_env()},
         )
         sm.create_endpoint_config(EndpointConfigName=config_name, ProductionVariants=[variant(model_name, instance_type, serverless)], Tags=tags)
         sm.update_endpoint(EndpointName=current.name, EndpointConfigName=config_name)
@@ -539,10 +571,19 @@ def _update_in_place(current: EndpointInfo, model_id: str, instance_type: str, s
     return info
 
 
-def list_orphans() -> list[tuple[str, str]]:
-    """The pack's endpoint configs and models that no endpoint uses any more, as (kind, name).
+@dataclass
+class Orphans:
+    """The pack's configs and models that no endpoint uses, and those whose tags could not be read."""
+
+    found: list[tuple[str, str]] = field(default_factory=list)  # (kind, name)
+    unreadable: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, name, why)
+
+
+def find_orphans() -> Orphans:
+    """Endpoint configs and models named ``derm-assist-*`` that no endpoint uses any more.
 
     They cost nothing, but they clutter the account and a half-finished deploy can leave them behind.
+    Only those tagged as the pack's are ``found``; those whose tags cannot be read are listed apart.
     """
     sm = aws.sagemaker()
     try:
@@ -550,7 +591,7 @@ def list_orphans() -> list[tuple[str, str]]:
         used_configs = {e["EndpointConfigName"] for e in endpoints}
         configs = [c for page in sm.get_paginator("list_endpoint_configs").paginate(NameContains="derm-assist-")
                    for c in page.get("EndpointConfigs", [])]
-        models = [m for page in sm.get_paginator("list_models").paginate(NameContains="derm-assist-") for m in page.get("Models", [])]
+        model_list = [m for page in sm.get_paginator("list_models").paginate(NameContains="derm-assist-") for m in page.get("Models", [])]
     except Exception as exc:
         raise explain_aws_error(exc, action="Looking for leftover configs and models") from None
     used_models = set()
@@ -558,11 +599,24 @@ def list_orphans() -> list[tuple[str, str]]:
         if config["EndpointConfigName"] in used_configs:
             detail = sm.describe_endpoint_config(EndpointConfigName=config["EndpointConfigName"])
             used_models |= {v["ModelName"] for v in detail.get("ProductionVariants", [])}
-    orphans = [("endpoint config", c["EndpointConfigName"]) for c in configs
-               if c["EndpointConfigName"] not in used_configs and _tags(c["EndpointConfigArn"]).get(TAG_PROJECT) == PROJECT_TAG]
-    orphans += [("model", m["ModelName"]) for m in models
-                if m["ModelName"] not in used_models and _tags(m["ModelArn"]).get(TAG_PROJECT) == PROJECT_TAG]
+    candidates = [("endpoint config", c["EndpointConfigName"], c["EndpointConfigArn"]) for c in configs
+                  if c["EndpointConfigName"] not in used_configs]
+    candidates += [("model", m["ModelName"], m["ModelArn"]) for m in model_list if m["ModelName"] not in used_models]
+    orphans = Orphans()
+    for kind, name, arn in candidates:
+        try:
+            tags = _tags(arn)
+        except TagsUnreadableError as exc:
+            orphans.unreadable.append((kind, name, exc.reason))
+            continue
+        if tags.get(TAG_PROJECT) == PROJECT_TAG:
+            orphans.found.append((kind, name))
     return orphans
+
+
+def list_orphans() -> list[tuple[str, str]]:
+    """The pack's endpoint configs and models that no endpoint uses any more, as (kind, name)."""
+    return find_orphans().found
 
 
 def delete_orphans(orphans: list[tuple[str, str]]) -> list[str]:

@@ -1,4 +1,4 @@
-"""The workshop's model cards (``model_cards/*.md``) and their side-by-side comparison."""
+"""The workshop's model cards (``model_cards/*.md``, one per model of :mod:`helpers.models`), side by side."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from pathlib import Path
 
 import yaml
 
-from .core.config import REPO_ROOT
+from . import models
 from .core.errors import DermAssistError
 
-CARDS_DIR = REPO_ROOT / "model_cards"
 FIELDS = ("architecture", "parameters", "training_data", "label_space", "intended_use", "reported_metrics", "known_gaps", "licence")
 
 
@@ -24,21 +23,26 @@ def load_card(path: Path) -> dict:
     return facts
 
 
-def load_cards(folder: Path = CARDS_DIR) -> dict[str, dict]:
-    """Cards by Hugging Face model id."""
-    return {card["hugging_face_id"]: card for card in (load_card(p) for p in sorted(folder.glob("*.md")))}
+def load_cards(specs=models.ALL) -> dict[str, dict]:
+    """Cards by Hugging Face model id, from the card path the registry gives each model."""
+    cards = {}
+    for spec in specs:
+        if not spec.card_path.is_file():
+            raise DermAssistError(f"No model card for {spec.id} at {spec.card}. Add one (copy an existing card).")
+        card = load_card(spec.card_path)
+        if card.get("hugging_face_id") != spec.id:
+            raise DermAssistError(f"{spec.card} describes {card.get('hugging_face_id')!r}, not {spec.id}. Fix its hugging_face_id.")
+        cards[spec.id] = card
+    return cards
 
 
-def compare(*model_ids: str, folder: Path = CARDS_DIR):
-    """A table with one column per model and one row per field of the card."""
+def compare(*model_ids: str):
+    """A table with one column per model (default: every model the pack knows) and one row per field of the card."""
     import pandas as pd
 
-    cards = load_cards(folder)
-    missing = [m for m in model_ids if m not in cards]
-    if missing:
-        raise DermAssistError(f"No model card for {', '.join(missing)} in {folder}. Add one (copy an existing card).")
-    chosen = model_ids or tuple(cards)
-    table = pd.DataFrame({cards[m]["name"]: [str(cards[m].get(f, "—")) for f in FIELDS] for m in chosen},
+    specs = [models.get(m) for m in model_ids] if model_ids else list(models.ALL)
+    cards = load_cards(specs)
+    table = pd.DataFrame({cards[s.id]["name"]: [str(cards[s.id].get(f, "—")) for f in FIELDS] for s in specs},
                          index=[f.replace("_", " ") for f in FIELDS])
     table.index.name = "field"
     return table

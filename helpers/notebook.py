@@ -6,13 +6,19 @@ go (AWS or the local mock), fixes the work folder, and says whether widgets can 
 
 from __future__ import annotations
 
+import html
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .core import aws
 from .core.config import work_dir as resolve_work_dir
+from .core.display import readable_tables, show_html, show_note
 from .core.errors import DermAssistError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -47,6 +53,7 @@ def start(work_dir=None, interactive_requested: bool | None = True, *, show_bann
         os.environ["DERM_ASSIST_WORK_DIR"] = str(work_dir)
     ctx = Context(resolve_work_dir(work_dir), interactive(interactive_requested), aws.is_mock())
     one_line_errors()
+    readable_tables()
     if show_banner:
         banner(ctx)
     return ctx
@@ -74,18 +81,15 @@ def one_line_errors() -> None:
 
 
 def banner(ctx: Context) -> None:
+    """Where requests go, once: a coloured box in a notebook (plain text for logs), a line elsewhere."""
     text = aws.banner()
-    try:
-        from IPython.display import HTML, display
-
-        colour, border = ("#fff4ce", "#8a6d00") if ctx.mock else ("#e7f0fb", "#1f4e8c")
-        display(HTML(
-            f'<div style="background:{colour};border-left:5px solid {border};padding:6px 12px;color:#1a1a1a">'
-            f"<strong>{'MOCK' if ctx.mock else 'AWS'}</strong> — {text}<br><small>Work folder: {ctx.work_dir}</small></div>"
-        ))
-    except ImportError:
-        pass
-    print(("[MOCK] " if ctx.mock else "[AWS] ") + text)
+    colour, border = ("#fff4ce", "#8a6d00") if ctx.mock else ("#e7f0fb", "#1f4e8c")
+    show_html(
+        f'<div style="background:{colour};border-left:5px solid {border};padding:6px 12px;color:#1a1a1a">'
+        f"<strong>{'MOCK' if ctx.mock else 'AWS'}</strong> — {html.escape(text)}<br>"
+        f"<small>Work folder: {html.escape(str(ctx.work_dir))}</small></div>",
+        ("[MOCK] " if ctx.mock else "[AWS] ") + text,
+    )
 
 
 def show_figure(ctx: Context, fig, name: str, alt: str) -> None:
@@ -102,7 +106,7 @@ def show_figure(ctx: Context, fig, name: str, alt: str) -> None:
     import matplotlib.pyplot as plt
 
     plt.close(fig)
-    print(f"Alt text: {alt}")
+    show_note(alt, "Alt text:")  # a wrapping paragraph, not a monospace block that breaks words
 
 
 def save_table(ctx: Context, table, name: str) -> None:
@@ -136,17 +140,3 @@ def load_tables_by_set(ctx: Context, names: dict[str, str]) -> pd.DataFrame:
     import pandas as pd
 
     return pd.concat([load_table(ctx, table).assign(set=name) for name, table in names.items()], ignore_index=True)
-
-
-def show_assessments(app, images, note: str = "") -> pd.DataFrame:
-    """Run the MVP on ``images`` without a front end: show each result card, return a summary table."""
-    import pandas as pd
-    from IPython.display import HTML, display
-
-    rows = []
-    for image in images:
-        classification, result = app.assess(image, note=note)
-        display(HTML(app.result_html(Path(image).name, classification, result)))
-        rows.append({"image": Path(image).name, "outcome": result.outcome, "top_label": result.top_label, "top_score": round(result.top_score, 3)})
-    print(f"{len(rows)} assessments logged to {app.log.path} ({len(app.log)} rows in total).")
-    return pd.DataFrame(rows)

@@ -1,4 +1,4 @@
-"""Derm-Assist's triage rule and its review log.
+"""Derm-Assist's triage rule and its review log: the one module that owns the rule.
 
 The skin-cancer ViT returns scores for 7 HAM10000 classes. A GP needs one of three outcomes:
 
@@ -11,6 +11,10 @@ The skin-cancer ViT returns scores for 7 HAM10000 classes. A GP needs one of thr
 
 It is decision support, not a diagnosis. Every assessment is appended to a CSV review log with the image's
 SHA-256 — never the image, never its file name (names can identify patients).
+
+Which labels are concerning is the model's fact (``helpers.models.SKIN_VIT.triage``); the outcomes, the
+threshold and the disclaimer are this module's. Everything else (fairness breakdowns, colours, the app)
+imports the constants below rather than repeating them.
 """
 
 from __future__ import annotations
@@ -21,26 +25,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .core.config import SKIN_LABELS
+from filelock import FileLock, Timeout
+
 from .core.config import work_dir as resolve_work_dir
-from .core.errors import BadInputError
+from .core.errors import BadInputError, DermAssistError
 from .core.files import atomic_write_text
+from .models import SKIN_VIT
 
 BENIGN = "Benign"
 CONCERNING = "Potentially Concerning"
 UNCERTAIN = "Uncertain — refer for specialist review"
 OUTCOMES = (BENIGN, CONCERNING, UNCERTAIN)
 
-CONCERNING_LABELS = frozenset({"melanoma", "basal_cell_carcinoma", "actinic_keratoses"})
-BENIGN_LABELS = frozenset(SKIN_LABELS) - CONCERNING_LABELS
+MODEL = SKIN_VIT  # the model whose labels the rule reads
+LABELS = MODEL.labels
+CONCERNING_LABELS = MODEL.triage.concerning
+BENIGN_LABELS = MODEL.triage.benign
 DEFAULT_THRESHOLD = 0.5
 
+DISCLAIMER_HEADLINE = "Decision support, not a diagnosis."
 DISCLAIMER = (
-    "Decision support, not a diagnosis. A clinician must make the decision; if in doubt, refer. "
+    f"{DISCLAIMER_HEADLINE} A clinician must make the decision; if in doubt, refer. "
     "This prototype is not a medical device."
 )
 
 LOG_FILE = "review_log.csv"
+LOCK_TIMEOUT_SECONDS = 30
 LOG_COLUMNS = (
     "timestamp", "image_sha256", "model_id", "endpoint", "top_label", "top_score",
     "triage_outcome", "threshold", "reviewer_note", "stand_in",
@@ -77,10 +87,10 @@ def check_threshold(threshold: float) -> float:
 def outcome_for(label: str, score: float, threshold: float = DEFAULT_THRESHOLD) -> str:
     """The documented mapping: below the threshold → Uncertain; else by the top class."""
     threshold = check_threshold(threshold)
-    if label not in SKIN_LABELS:
+    if label not in LABELS:
         raise BadInputError(
-            f"{label!r} is not one of the skin model's 7 labels: is the endpoint serving the skin-cancer ViT? "
-            "Run notebook 04's swap cell (or `derm-assist deploy --model Anwarkh1/Skin_Cancer-Image_Classification`)."
+            f"{label!r} is not one of the {MODEL.name}'s {len(LABELS)} labels: is the endpoint serving the {MODEL.name}? "
+            f"Run notebook 04's swap cell (or `derm-assist deploy --model {MODEL.id}`)."
         )
     if score < threshold:
         return UNCERTAIN
@@ -108,22 +118,34 @@ def _as_pair(p):
 
 
 class ReviewLog:
-    """Append-only CSV of assessments in the work folder. Rows are never rewritten or dropped."""
+    """Append-only CSV of assessments in the work folder. Rows are never rewritten or dropped.
+
+    Appends from several threads or processes (a web app serving two GPs, two notebook kernels) are
+    serialised by a lock file next to the log, so none interleaves with or overwrites another.
+    """
 
     def __init__(self, work_dir=None):
         self.path = resolve_work_dir(work_dir) / LOG_FILE
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
 
     def append(self, row: dict) -> dict:
         clean = {column: row.get(column, "") for column in LOG_COLUMNS}
         clean["timestamp"] = clean["timestamp"] or datetime.now(UTC).isoformat(timespec="seconds")
         clean["reviewer_note"] = " ".join(str(clean["reviewer_note"]).split())
-        existing = self.path.read_text(encoding="utf-8") if self.path.exists() else ""
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=LOG_COLUMNS, lineterminator="\n")
-        if not existing:
-            writer.writeheader()
-        writer.writerow(clean)
-        atomic_write_text(self.path, existing + buffer.getvalue())  # old rows + the new one, or nothing changes
+        try:
+            with FileLock(self.lock_path, timeout=LOCK_TIMEOUT_SECONDS):
+                existing = self.path.read_text(encoding="utf-8") if self.path.exists() else ""
+                if not existing:
+                    writer.writeheader()
+                writer.writerow(clean)
+                atomic_write_text(self.path, existing + buffer.getvalue())  # old rows + the new one, or nothing changes
+        except Timeout:
+            raise DermAssistError(
+                f"The review log {self.path} stayed locked for {LOCK_TIMEOUT_SECONDS} s by another assessment. Try again; "
+                f"if nothing else is running, delete {self.lock_path.name}."
+            ) from None
         return clean
 
     def record(self, classification, result: TriageResult, model_id: str, note: str = "") -> dict:
@@ -151,20 +173,6 @@ class ReviewLog:
             return 0
         with self.path.open(encoding="utf-8") as handle:
             return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
-
-
-def assess(image, endpoint: str | None = None, threshold: float = DEFAULT_THRESHOLD, *, model_id: str | None = None,
-           note: str = "", work_dir=None, log: bool = True):
-    """Classify ``image`` on the skin endpoint, triage it, and (by default) append it to the review log."""
-    from . import classify, state
-
-    threshold = check_threshold(threshold)
-    classification = classify.classify(image, endpoint, top_k=len(SKIN_LABELS), work_dir=work_dir)
-    result = triage(classification.predictions, threshold)
-    model = model_id or state.load_state(work_dir).get("model_id") or ""
-    if log:
-        ReviewLog(work_dir).record(classification, result, model, note)
-    return classification, result
 
 
 def outcome_table(table, thresholds: Sequence[float], label_col: str = "top_label", score_col: str = "top_score"):

@@ -76,6 +76,23 @@ def test_outcome_colour_maps_triage_outcomes():
     assert palette.outcome_colour("Uncertain — refer for specialist review") == palette.uncertain
 
 
+def test_outcome_colour_is_chosen_by_the_outcome_constant_not_by_its_wording():
+    from helpers import triage
+
+    palette = acc.get_palette()
+    assert [palette.outcome_colour(o) for o in triage.OUTCOMES] == [palette.benign, palette.concerning, palette.uncertain]
+    for lookalike in ("benign", "Benign-looking", "Concerning", ""):
+        with pytest.raises(BadInputError):
+            palette.outcome_colour(lookalike)
+
+
+def test_one_disclaimer_for_screen_readers_and_the_result_card():
+    from helpers import triage
+
+    text = acc.plain_text_result(outcome=triage.BENIGN, confidence=0.9)
+    assert text.splitlines()[-1] == triage.DISCLAIMER and not hasattr(acc, "DISCLAIMER")
+
+
 PREDICTIONS = [
     {"label": "German shepherd, German shepherd dog, German police dog, alsatian", "score": 0.968},
     {"label": "malinois", "score": 0.012},

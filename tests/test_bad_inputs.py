@@ -32,10 +32,10 @@ HERE = Path(__file__).resolve().parent
 def deployed(mock_aws):
     """The skin model's endpoint: its mock stand-in is a quick rule-based simulation, and any model will do here."""
     from helpers import endpoint, state
-    from helpers.core.config import SKIN_MODEL_ID
+    from helpers.models import SKIN_VIT_ID
 
-    info = endpoint.deploy(SKIN_MODEL_ID, progress=False)
-    state.remember_endpoint(info.name, SKIN_MODEL_ID)
+    info = endpoint.deploy(SKIN_VIT_ID, progress=False)
+    state.remember_endpoint(info.name, SKIN_VIT_ID)
     return info
 CLI = [sys.executable, "-m", "helpers.coach.cli"]
 

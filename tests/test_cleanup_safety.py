@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from datetime import timedelta
@@ -11,9 +12,10 @@ import pytest
 from helpers import costs, endpoint, state
 from helpers.coach import cli
 from helpers.core import aws
-from helpers.core.config import NOTEBOOKS_DIR, PACKAGE_DIR, REPO_ROOT, SKIN_MODEL_ID
+from helpers.core.config import NOTEBOOKS_DIR, PACKAGE_DIR, REPO_ROOT
 from helpers.mock import control
 from helpers.mock.server import MockApp
+from helpers.models import SKIN_VIT_ID
 
 
 def age_by(name: str, hours: float) -> None:
@@ -42,12 +44,12 @@ def fleet(mock_aws):
     """An old real-time endpoint, a young one, a serverless one, one stuck Creating, one Failed, and one not of the pack."""
     control(aws.endpoint_url(), "faults", {"endpoints": {"derm-assist-stuck": {"stuck_creating": True},
                                                          "derm-assist-broken": {"fail_deploy": "ping health check failed"}}})
-    old = endpoint.deploy(SKIN_MODEL_ID, name="derm-assist-old", progress=False, owner="ana")
-    young = endpoint.deploy(SKIN_MODEL_ID, name="derm-assist-young", progress=False, owner="ben")
-    sls = endpoint.deploy(SKIN_MODEL_ID, name="derm-assist-sls", serverless=endpoint.ServerlessSpec(2048, 1), progress=False)
-    endpoint.deploy(SKIN_MODEL_ID, name="derm-assist-stuck", instance_type="ml.c5.large", wait=False, progress=False)
+    old = endpoint.deploy(SKIN_VIT_ID, name="derm-assist-old", progress=False, owner="ana")
+    young = endpoint.deploy(SKIN_VIT_ID, name="derm-assist-young", progress=False, owner="ben")
+    sls = endpoint.deploy(SKIN_VIT_ID, name="derm-assist-sls", serverless=endpoint.ServerlessSpec(2048, 1), progress=False)
+    endpoint.deploy(SKIN_VIT_ID, name="derm-assist-stuck", instance_type="ml.c5.large", wait=False, progress=False)
     with pytest.raises(Exception):
-        endpoint.deploy(SKIN_MODEL_ID, name="derm-assist-broken", instance_type="ml.t2.medium", progress=False)
+        endpoint.deploy(SKIN_VIT_ID, name="derm-assist-broken", instance_type="ml.t2.medium", progress=False)
     sm = aws.sagemaker()
     sm.create_endpoint_config(EndpointConfigName="not-ours", ProductionVariants=[
         {"VariantName": "v", "ModelName": old.model_names[0], "InstanceType": "ml.c5.large", "InitialInstanceCount": 1}])
@@ -102,7 +104,7 @@ def test_all_older_than_dry_run_deletes_nothing_then_the_real_run_only_the_old(f
 
 
 def test_cleanup_by_name_is_idempotent_and_forgets_the_state(fleet, capsys):
-    state.remember_endpoint("derm-assist-young", SKIN_MODEL_ID)
+    state.remember_endpoint("derm-assist-young", SKIN_VIT_ID)
     assert cli.main(["cleanup"]) == 0
     assert "derm-assist-young: endpoint derm-assist-young" in capsys.readouterr().out
     assert state.load_state().get("endpoint_name") is None
@@ -127,11 +129,63 @@ def test_cleanup_bad_options_are_one_line(mock_aws, capsys, args, expect):
     assert err.count("\n") == 1 and expect in err
 
 
+def deny_list_tags(monkeypatch, name: str) -> None:
+    """ListTags fails for endpoint ``name`` as it does on AWS when the policy lacks sagemaker:ListTags."""
+    from botocore.exceptions import ClientError
+
+    sm = aws.sagemaker()
+    real = sm.list_tags
+
+    def list_tags(ResourceArn, **kwargs):  # noqa: N803 (boto3's parameter name)
+        if ResourceArn.endswith(f"/{name}"):
+            raise ClientError({"Error": {"Code": "AccessDeniedException",
+                                         "Message": f"User is not authorized to perform: sagemaker:ListTags on {ResourceArn}"}}, "ListTags")
+        return real(ResourceArn=ResourceArn, **kwargs)
+
+    monkeypatch.setattr(sm, "list_tags", list_tags)
+
+
+def test_an_endpoint_whose_tags_cannot_be_read_is_still_listed(fleet, capsys, monkeypatch):
+    deny_list_tags(monkeypatch, "derm-assist-young")
+    assert cli.main(["endpoints"]) == 0
+    rows = table(capsys.readouterr().out)
+    assert rows["derm-assist-young"]["status"] == "InService"  # it bills: a coach must see it
+    assert rows["derm-assist-young"]["owner"] == "unknown (tags unreadable: AccessDeniedException)"
+    assert rows["derm-assist-old"]["owner"] == "ana" and "derm-assist-untagged" not in rows
+
+
+def test_cleanup_all_names_what_it_could_not_check_and_keeps_it(fleet, capsys, monkeypatch):
+    deny_list_tags(monkeypatch, "derm-assist-young")
+    assert cli.main(["cleanup", "--all"]) == 1  # not everything is known to be gone
+    out = capsys.readouterr().out
+    assert re.search(r"skipped endpoint derm-assist-young: its tags could not be read \(AccessDeniedException: .*ListTags", out)
+    assert "derm-assist cleanup derm-assist-young" in out  # what to do about it
+    assert endpoint_names() == {"derm-assist-young", "derm-assist-untagged"}  # the rest went; an unknown one is not deleted blind
+
+
 def test_the_cleanup_notebook_uses_the_same_code():
     nb = json.loads((NOTEBOOKS_DIR / "99_cleanup.ipynb").read_text())
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
-    assert "endpoint.delete_endpoint(name)" in code and "endpoint.list_pack_endpoints()" in code
-    assert "costs.estimate_cost(info)" in code and "sagemaker()" not in code  # no private delete logic
+    command = inspect.getsource(cli.cmd_cleanup) + inspect.getsource(cli.cmd_endpoints)
+    for shared in ("cleanup.cleanup(", "cleanup.endpoint_report("):  # deleting and the endpoint table: one function each
+        assert shared in code and shared in command
+    assert "sagemaker()" not in code and "delete_endpoint" not in code  # no private delete logic
+    assert "estimate_cost" not in code + command and "list_pack_endpoints" not in code + command  # no second table
+
+
+def test_cleanup_notebook_path_deletes_the_remembered_endpoint_or_says_there_is_none(fleet):
+    from helpers import cleanup
+
+    assert cleanup.cleanup(nothing_remembered_ok=True).lines == ["No endpoint remembered: nothing of yours to delete."]
+    state.remember_endpoint("derm-assist-young", SKIN_VIT_ID)
+    assert cleanup.cleanup(dry_run=True, nothing_remembered_ok=True).lines == [
+        "would delete derm-assist-young (endpoint, its config and model)"]
+    result = cleanup.cleanup(nothing_remembered_ok=True)
+    assert result.complete and result.lines[0].startswith("derm-assist-young: endpoint derm-assist-young")
+    assert "derm-assist-young" not in endpoint_names() and state.load_state().get("endpoint_name") is None
+    report = cleanup.endpoint_report()
+    assert {i.name for i in report.endpoints} == {"derm-assist-old", "derm-assist-sls", "derm-assist-stuck", "derm-assist-broken"}
+    assert report.summary().startswith("4 endpoint(s) of the pack still running. If they are your group's")
 
 
 # --- least-privilege IAM policy ------------------------------------------------------------------------

@@ -6,9 +6,10 @@ import pytest
 
 from helpers import endpoint, state
 from helpers.core import aws
-from helpers.core.config import IMAGENET_MODEL_ID, PROJECT_TAG
+from helpers.core.config import PROJECT_TAG
 from helpers.core.errors import BadInputError, EndpointNotFoundError, EndpointNotReadyError
 from helpers.mock import control
+from helpers.models import MOBILENET_V2_ID, SKIN_VIT_ID
 
 
 def test_deploy_creates_three_tagged_resources(deployed):
@@ -17,7 +18,7 @@ def test_deploy_creates_three_tagged_resources(deployed):
     assert deployed.name == "derm-assist-tester-mobilenet-v2-1-0-224"
     model = sm.describe_model(ModelName=deployed.model_names[0])
     env = model["PrimaryContainer"]["Environment"]
-    assert env == {"HF_MODEL_ID": IMAGENET_MODEL_ID, "HF_TASK": "image-classification"}
+    assert env == {"HF_MODEL_ID": MOBILENET_V2_ID, "HF_TASK": "image-classification"}
     assert "huggingface-pytorch-inference" in model["PrimaryContainer"]["Image"] and "cpu" in model["PrimaryContainer"]["Image"]
     for arn in (model["ModelArn"], sm.describe_endpoint(EndpointName=deployed.name)["EndpointArn"]):
         tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=arn)["Tags"]}
@@ -113,19 +114,15 @@ def test_endpoint_names_are_valid(model_id, short):
 
 
 def test_swap_replace_frees_the_instance_first(deployed):
-    from helpers.core.config import SKIN_MODEL_ID
-
-    swapped = endpoint.swap_model(SKIN_MODEL_ID, deployed.name, progress=False)
-    assert swapped.model_id == SKIN_MODEL_ID and swapped.status == "InService"
+    swapped = endpoint.swap_model(SKIN_VIT_ID, deployed.name, progress=False)
+    assert swapped.model_id == SKIN_VIT_ID and swapped.status == "InService"
     assert [e["EndpointName"] for e in aws.sagemaker().list_endpoints()["Endpoints"]] == [swapped.name]
     assert len(aws.sagemaker().list_models()["Models"]) == 1  # the old model went with its endpoint
 
 
 def test_swap_update_keeps_the_name_and_cleans_old_config(deployed):
-    from helpers.core.config import SKIN_MODEL_ID
-
-    swapped = endpoint.swap_model(SKIN_MODEL_ID, deployed.name, mode="update", progress=False)
-    assert swapped.name == deployed.name and swapped.model_id == SKIN_MODEL_ID
+    swapped = endpoint.swap_model(SKIN_VIT_ID, deployed.name, mode="update", progress=False)
+    assert swapped.name == deployed.name and swapped.model_id == SKIN_VIT_ID
     assert swapped.config_name != deployed.config_name
     sm = aws.sagemaker()
     assert [c["EndpointConfigName"] for c in sm.list_endpoint_configs()["EndpointConfigs"]] == [swapped.config_name]
@@ -171,3 +168,27 @@ def test_image_uri_is_resolved_once_then_remembered(mock_aws, monkeypatch):
     monkeypatch.setattr(endpoint, "_resolve_image_uri", no_sdk)
     assert endpoint.image_uri("eu-west-2") == first
     assert state.load_state()["image_uris"]
+
+
+def test_deploy_refuses_a_model_the_registry_does_not_know_before_creating_anything(mock_aws):
+    with pytest.raises(BadInputError) as info:
+        endpoint.deploy("someone/another-classifier", progress=False)
+    assert "someone/another-classifier" in str(info.value) and MOBILENET_V2_ID in str(info.value)
+    assert aws.sagemaker().list_models()["Models"] == []
+
+
+def test_a_pinned_revision_reaches_the_container(mock_aws, monkeypatch):
+    from helpers import models
+
+    pinned = models.ModelSpec(**{**vars(models.SKIN_VIT), "revision": "a" * 40})
+    monkeypatch.setitem(models._BY_ID, SKIN_VIT_ID, pinned)
+    info = endpoint.deploy(SKIN_VIT_ID, progress=False)
+    env = aws.sagemaker().describe_model(ModelName=info.model_names[0])["PrimaryContainer"]["Environment"]
+    assert env == {"HF_MODEL_ID": SKIN_VIT_ID, "HF_TASK": "image-classification", "HF_MODEL_REVISION": "a" * 40}
+
+
+def test_serverless_memory_for_a_model_comes_from_the_registry():
+    from helpers import models
+
+    assert endpoint.ServerlessSpec.for_model(SKIN_VIT_ID).memory_mb == models.SKIN_VIT.serverless_memory_mb
+    assert endpoint.ServerlessSpec.for_model(MOBILENET_V2_ID, 3).max_concurrency == 3

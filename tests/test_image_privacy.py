@@ -13,10 +13,11 @@ import corpus
 import pytest
 from PIL import Image
 
-from helpers import classify, endpoint, state, triage
+from helpers import assessment, classify, endpoint, state, triage
 from helpers.core import aws
-from helpers.core.config import NOTEBOOKS_DIR, SKIN_MODEL_ID
+from helpers.core.config import NOTEBOOKS_DIR
 from helpers.mock import control
+from helpers.models import SKIN_VIT_ID
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +38,8 @@ def recording(mock_aws):
 
 @pytest.fixture
 def skin_endpoint(mock_aws):
-    info = endpoint.deploy(SKIN_MODEL_ID, progress=False)
-    state.remember_endpoint(info.name, SKIN_MODEL_ID)
+    info = endpoint.deploy(SKIN_VIT_ID, progress=False)
+    state.remember_endpoint(info.name, SKIN_VIT_ID)
     return info
 
 
@@ -108,7 +109,7 @@ def test_recording_is_off_unless_asked(skin_endpoint, cases):
 
 def test_review_log_keeps_a_hash_and_no_image(skin_endpoint, recording, cases, tmp_path):
     work = tmp_path / "work"
-    classification, result = triage.assess(cases["gps"].path, threshold=0.0, note="synthetic test image", work_dir=work)
+    classification = assessment.assess(cases["gps"].path, threshold=0.0, note="synthetic test image", work_dir=work).classification
     (sent,) = sent_images(recording())
     log = triage.ReviewLog(work)
     text = log.path.read_text(encoding="utf-8")

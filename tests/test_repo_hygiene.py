@@ -33,3 +33,23 @@ def test_notebook_cells_stay_short(path):
         if cell["cell_type"] == "code":
             lines = [l for l in "".join(cell["source"]).splitlines() if l.strip() and not l.strip().startswith("#")]
             assert len(lines) <= 15, f"a {len(lines)}-line cell in {path.name}: move the plumbing into helpers/"
+
+
+def test_package_docstring_and_readme_layout_name_every_module():
+    import re
+
+    import helpers
+    from helpers.core.config import PACKAGE_DIR, REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("## Layout"):].split("```")[1]
+    for path in sorted(PACKAGE_DIR.glob("*.py")) + sorted(PACKAGE_DIR.glob("*/*.py")):
+        if path.name == "__init__.py":
+            continue
+        folder = path.parent.name
+        if folder in ("worksheets", "curveball"):  # their own __init__ lists their modules
+            name = f"{folder}/"
+        else:
+            name = path.stem
+        for where, text in (("helpers/__init__.py", helpers.__doc__), ("README's Layout", layout)):
+            assert re.search(rf"\b{re.escape(name)}", text), f"{where} does not mention {name} ({path.relative_to(REPO_ROOT)})"

@@ -1,13 +1,17 @@
 """The Derm-Assist triage rule, the threshold, and the review log that never loses rows."""
 
+import concurrent.futures
 import csv
+import io
+import multiprocessing
 
 import pytest
 
-from helpers import triage
+from helpers import assessment, triage
 from helpers.classify import Prediction
-from helpers.core.config import SKIN_LABELS, SKIN_MODEL_ID, SKIN_PROXIES_DIR
+from helpers.core.config import SKIN_PROXIES_DIR
 from helpers.core.errors import BadInputError
+from helpers.models import SKIN_VIT, SKIN_VIT_ID
 
 
 @pytest.mark.parametrize("label", ["melanoma", "basal_cell_carcinoma", "actinic_keratoses"])
@@ -21,7 +25,7 @@ def test_benign_classes(label):
 
 
 def test_every_label_is_mapped_exactly_once():
-    assert triage.CONCERNING_LABELS | triage.BENIGN_LABELS == set(SKIN_LABELS)
+    assert triage.CONCERNING_LABELS | triage.BENIGN_LABELS == set(SKIN_VIT.labels)
     assert not triage.CONCERNING_LABELS & triage.BENIGN_LABELS
 
 
@@ -88,12 +92,50 @@ def test_a_rerun_over_an_existing_log_keeps_every_row(tmp_path):
 def test_assess_on_the_skin_endpoint_logs_hash_not_image(mock_aws, tmp_path):
     from helpers import endpoint, state
 
-    info = endpoint.deploy(SKIN_MODEL_ID, progress=False)
-    state.remember_endpoint(info.name, SKIN_MODEL_ID)
+    info = endpoint.deploy(SKIN_VIT_ID, progress=False)
+    state.remember_endpoint(info.name, SKIN_VIT_ID)
     image = sorted(SKIN_PROXIES_DIR.glob("*.png"))[0]
-    classification, result = triage.assess(image, threshold=0.0)
+    assessed = assessment.assess(image, threshold=0.0)
+    classification, result = assessed.classification, assessed.result
     assert result.outcome in (triage.BENIGN, triage.CONCERNING)
     row = triage.ReviewLog().read().iloc[-1]
     assert row.image_sha256 == classification.sha256 and len(row.image_sha256) == 64
-    assert row.model_id == SKIN_MODEL_ID and row.stand_in == "simulated"
+    assert row.model_id == SKIN_VIT_ID and row.stand_in == "simulated"
     assert image.name not in triage.ReviewLog().path.read_text()  # file names can identify people
+    assert assessed.image_name == image.name and assessed.log_row["image_sha256"] == classification.sha256
+    assert assessed.summary_row() == {"image": image.name, "outcome": result.outcome, "top_label": result.top_label,
+                                      "top_score": round(result.top_score, 3)}
+    assert assessed.plain_text().endswith(triage.DISCLAIMER) and assessed.is_mock
+
+
+def _append_rows(work_dir, writer: str, count: int) -> None:
+    log = triage.ReviewLog(work_dir)
+    for i in range(count):
+        log.append({"image_sha256": f"{writer}-{i}", "reviewer_note": f"{writer} row {i}"})
+
+
+def _assert_every_row_once(log, expected: set[str]) -> None:
+    text = log.path.read_text(encoding="utf-8")
+    assert text.count("timestamp,image_sha256") == 1  # one header, no half-written rows
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [list(r) for r in rows[:1]] == [list(triage.LOG_COLUMNS)]
+    assert len(rows) == len(expected) and {r["image_sha256"] for r in rows} == expected
+
+
+def test_concurrent_appends_from_threads_lose_no_row(tmp_path):
+    writers, count = [f"t{n}" for n in range(8)], 25
+    with concurrent.futures.ThreadPoolExecutor(len(writers)) as pool:
+        list(pool.map(lambda w: _append_rows(tmp_path, w, count), writers))
+    _assert_every_row_once(triage.ReviewLog(tmp_path), {f"{w}-{i}" for w in writers for i in range(count)})
+
+
+def test_concurrent_appends_from_processes_lose_no_row(tmp_path):
+    writers, count = [f"p{n}" for n in range(4)], 20
+    context = multiprocessing.get_context("fork")
+    processes = [context.Process(target=_append_rows, args=(tmp_path, w, count)) for w in writers]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(60)
+    assert [p.exitcode for p in processes] == [0] * len(writers)
+    _assert_every_row_once(triage.ReviewLog(tmp_path), {f"{w}-{i}" for w in writers for i in range(count)})

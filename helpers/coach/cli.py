@@ -13,20 +13,22 @@ import sys
 import urllib.error
 from pathlib import Path
 
-from .. import __version__
-from ..core.config import DEFAULT_INSTANCE_TYPE, IMAGENET_MODEL_ID, REPO_ROOT
+from .. import __version__, models
+from ..core.config import (
+    DEFAULT_INSTANCE_TYPE,
+    DEFAULT_SERVERLESS_CONCURRENCY,
+    DEFAULT_TOP_K,
+    MOCK_COLD_START_SECONDS,
+    MOCK_DEPLOY_SECONDS,
+    MOCK_INSTANCE_QUOTA,
+    MOCK_PORT,
+    REPO_ROOT,
+    SKIN_PROXIES_SEED,
+)
 from ..core.errors import BadInputError, DermAssistError, redact
+from ..triage import DEFAULT_THRESHOLD
 
 PROG = "derm-assist"
-
-
-def _print_table(rows: list[dict], columns: list[str]) -> None:
-    if not rows:
-        return
-    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
-    print("  ".join(c.upper().ljust(widths[c]) for c in columns))
-    for row in rows:
-        print("  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns))
 
 
 # --- commands -----------------------------------------------------------------------------------------
@@ -54,7 +56,10 @@ def cmd_mock(args) -> int:
 def cmd_deploy(args) -> int:
     from .. import endpoint, state
 
-    serverless = endpoint.ServerlessSpec(args.memory, args.max_concurrency) if args.serverless else None
+    serverless = None
+    if args.serverless:
+        serverless = (endpoint.ServerlessSpec.for_model(args.model, args.max_concurrency) if args.memory is None
+                      else endpoint.ServerlessSpec(args.memory, args.max_concurrency))
     info = endpoint.deploy(args.model, name=args.name, instance_type=args.instance_type, serverless=serverless, role_arn=args.role, progress=not args.quiet)
     state.remember_endpoint(info.name, args.model, serverless=bool(serverless), work_dir=args.work_dir)
     print(f"{info.name} is {info.status} ({info.kind}); remembered for notebooks and `derm-assist classify`.")
@@ -84,52 +89,18 @@ def cmd_classify(args) -> int:
 
 
 def cmd_endpoints(args) -> int:
-    from .. import costs, endpoint
-    from ..core import aws
+    from .. import cleanup
 
-    found = endpoint.list_pack_endpoints(owner=args.owner)
-    if not found:
-        print(f"No endpoints of the pack in {aws.region()}.")
-        return 0
-    rows = []
-    for info in found:
-        age = info.age
-        rows.append({
-            "name": info.name, "status": info.status, "model": info.model_id or "?", "size": info.kind,
-            "owner": info.tags.get("owner", "?"), "age": costs.format_age(age), "cost so far": costs.format_cost(costs.estimate_cost(info)),
-        })
-    _print_table(rows, ["name", "status", "model", "size", "owner", "age", "cost so far"])
-    print("Costs are estimates from list prices in helpers/data/sagemaker_prices.csv, not your bill.")
+    print(cleanup.endpoint_report(owner=args.owner).text())
     return 0
 
 
 def cmd_cleanup(args) -> int:
-    from .. import endpoint, state
+    from .. import cleanup
 
-    if args.name and args.all:
-        raise BadInputError("Give an endpoint NAME or --all, not both.")
-    if args.older_than and not args.all:
-        raise BadInputError("--older-than goes with --all (a coach cleaning up the whole account).")
-    if args.all:
-        targets = endpoint.select_for_cleanup(endpoint.list_pack_endpoints(), endpoint.parse_age(args.older_than) if args.older_than else None)
-        names = [t.name for t in targets]
-    else:
-        names = [args.name or state.current_endpoint(args.work_dir)]
-    for name in names:
-        if args.dry_run:
-            print(f"would delete {name} (endpoint, its config and model)")
-            continue
-        deleted = endpoint.delete_endpoint(name)
-        state.forget_endpoint(name, args.work_dir)
-        print(f"{name}: " + (", ".join(deleted) + " deleted" if deleted else "already gone"))
-    orphans = endpoint.list_orphans() if args.all else []
-    for kind, name in orphans:  # left behind by an interrupted deploy or swap
-        print(f"{'would delete' if args.dry_run else 'deleting'} leftover {kind} {name}")
-    if orphans and not args.dry_run:
-        endpoint.delete_orphans(orphans)
-    if not names and not orphans:
-        print("Nothing to clean up.")
-    return 0
+    result = cleanup.cleanup(args.name, everything=args.all, older_than=args.older_than, dry_run=args.dry_run, work_dir=args.work_dir)
+    print(result.text())
+    return 0 if result.complete else 1
 
 
 def cmd_run(args) -> int:
@@ -178,15 +149,12 @@ def cmd_portfolio(args) -> int:
 
 
 def cmd_triage(args) -> int:
-    from .. import triage
-    from ..accessibility import plain_text_result
+    from .. import assessment, triage
 
-    classification, result = triage.assess(args.image, args.endpoint, args.threshold, note=args.note or "", work_dir=args.work_dir)
-    print(plain_text_result(outcome=result.outcome, confidence=result.top_score,
-                            predictions=[{"label": p.label, "score": p.score} for p in classification.predictions],
-                            image_name=Path(args.image).name))
-    if classification.is_mock:
-        print("(Answered by the local mock's simulated skin classifier, not the real model.)")
+    result = assessment.assess(args.image, args.endpoint, args.threshold, note=args.note or "", work_dir=args.work_dir)
+    print(result.plain_text())
+    if result.is_mock:
+        print(f"(Answered by the local mock's stand-in ({result.classification.stand_in}), not the real {triage.MODEL.name}.)")
     print(f"Logged for review in {triage.ReviewLog(args.work_dir).path}.")
     return 0
 
@@ -258,20 +226,21 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--work-dir", help="learner work folder (default $DERM_ASSIST_WORK_DIR or ./work)")
 
     p = add("mock", cmd_mock, "Serve the local mock of SageMaker on 127.0.0.1 in the foreground.")
-    p.add_argument("--port", type=int, default=5055)
-    p.add_argument("--deploy-seconds", type=float, default=1.5, help="how long new endpoints stay Creating")
-    p.add_argument("--cold-start-seconds", type=float, default=1.0, help="first call to a serverless endpoint")
-    p.add_argument("--instance-quota", type=int, default=2, help="endpoint instances allowed per instance type")
+    p.add_argument("--port", type=int, default=MOCK_PORT, help=f"port on 127.0.0.1 (default {MOCK_PORT})")
+    p.add_argument("--deploy-seconds", type=float, default=MOCK_DEPLOY_SECONDS, help="how long new endpoints stay Creating")
+    p.add_argument("--cold-start-seconds", type=float, default=MOCK_COLD_START_SECONDS, help="first call to a serverless endpoint")
+    p.add_argument("--instance-quota", type=int, default=MOCK_INSTANCE_QUOTA, help="endpoint instances allowed per instance type")
     p.add_argument("--verbose", action="store_true", help="log every request")
 
     p = add("deploy", cmd_deploy, "Deploy a Hugging Face model to an endpoint (Model -> EndpointConfig -> Endpoint).")
-    p.add_argument("--model", default=IMAGENET_MODEL_ID, help=f"Hugging Face model id (default {IMAGENET_MODEL_ID})")
+    p.add_argument("--model", default=models.DEFAULT.id,
+                   help=f"Hugging Face model id, one of {', '.join(models.ids())} (default {models.DEFAULT.id})")
     p.add_argument("--name", help="endpoint name (default derm-assist-<owner>-<model>)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--instance-type", default=DEFAULT_INSTANCE_TYPE, help=f"real-time instance (default {DEFAULT_INSTANCE_TYPE})")
     group.add_argument("--serverless", action="store_true", help="serverless inference instead of an instance")
-    p.add_argument("--memory", type=int, default=4096, help="serverless memory in MB (1024-6144)")
-    p.add_argument("--max-concurrency", type=int, default=2, help="serverless max concurrency")
+    p.add_argument("--memory", type=int, help="serverless memory in MB, 1024-6144 (default: what the model needs, from helpers/models.py)")
+    p.add_argument("--max-concurrency", type=int, default=DEFAULT_SERVERLESS_CONCURRENCY, help="serverless max concurrency")
     p.add_argument("--role", help="execution role ARN (default: Studio's role or $DERM_ASSIST_ROLE_ARN)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     work(p)
@@ -279,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("classify", cmd_classify, "Classify image files or folders on an endpoint.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders of images")
     p.add_argument("--endpoint", help="endpoint name (default: the remembered one)")
-    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--top-k", type=int, default=DEFAULT_TOP_K)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     work(p)
 
@@ -305,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("proxies", cmd_proxies, "Regenerate the synthetic skin-lesion proxies.")
     p.add_argument("--out", default=str(REPO_ROOT / "skin_proxies"))
-    p.add_argument("--seed", type=int, default=20261123)
+    p.add_argument("--seed", type=int, default=SKIN_PROXIES_SEED)
 
     p = add("portfolio", cmd_portfolio, "Build the one-file HTML portfolio of a learner's worksheets for the coach.")
     p.add_argument("--out", required=True, help="output HTML file")
@@ -314,7 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("triage", cmd_triage, "Derm-Assist: classify one image on the skin model, give Benign / Potentially Concerning / Uncertain, and log it.")
     p.add_argument("image", metavar="IMAGE", help="the photo to assess (never a real patient image in this workshop)")
     p.add_argument("--endpoint", help="endpoint name (default: the remembered one)")
-    p.add_argument("--threshold", type=float, default=0.5, help="below this top score the outcome is Uncertain (default 0.5)")
+    p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
+                   help=f"below this top score the outcome is Uncertain (default {DEFAULT_THRESHOLD})")
     p.add_argument("--note", help="reviewer note to keep in the log")
     work(p)
 

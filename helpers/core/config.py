@@ -1,4 +1,4 @@
-"""Paths, model ids and defaults shared by the whole pack."""
+"""Paths and defaults shared by the whole pack. What the pack knows about each model lives in helpers/models.py."""
 
 from __future__ import annotations
 
@@ -16,21 +16,6 @@ NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 
 PROJECT_TAG = "derm-assist-workshop"
 
-IMAGENET_MODEL_ID = "google/mobilenet_v2_1.0_224"
-SKIN_MODEL_ID = "Anwarkh1/Skin_Cancer-Image_Classification"
-HF_TASK = "image-classification"
-
-# The skin-cancer ViT's labels, exactly as the model returns them.
-SKIN_LABELS = (
-    "benign_keratosis-like_lesions",
-    "basal_cell_carcinoma",
-    "actinic_keratoses",
-    "vascular_lesions",
-    "melanocytic_Nevi",
-    "melanoma",
-    "dermatofibroma",
-)
-
 DEFAULT_INSTANCE_TYPE = "ml.m5.large"
 DEFAULT_REGION = "eu-west-2"
 
@@ -39,9 +24,24 @@ HF_TRANSFORMERS_VERSION = "4.51.3"
 HF_PYTORCH_VERSION = "2.6.0"
 HF_PY_VERSION = "py312"
 
+# Serverless inference: the memory sizes SageMaker offers, and what the pack deploys with unless told otherwise.
+SERVERLESS_MEMORY_SIZES = (1024, 2048, 3072, 4096, 5120, 6144)
+DEFAULT_SERVERLESS_MEMORY_MB = 4096
+DEFAULT_SERVERLESS_CONCURRENCY = 2
+
 # Payload limits enforced by SageMaker.
 REALTIME_PAYLOAD_LIMIT = 6 * 1024 * 1024
 SERVERLESS_PAYLOAD_LIMIT = 4 * 1024 * 1024
+
+DEFAULT_TOP_K = 5  # predictions asked for per image
+
+# The local mock (CI and offline rehearsal): where `derm-assist mock` listens and how it behaves by default.
+MOCK_PORT = 5055
+MOCK_DEPLOY_SECONDS = 1.5  # how long a new endpoint stays Creating
+MOCK_COLD_START_SECONDS = 1.0  # first call to a serverless endpoint
+MOCK_INSTANCE_QUOTA = 2  # instances per type, like a sandbox account
+
+SKIN_PROXIES_SEED = 20261123  # the synthetic skin proxies are drawn from this seed
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .. import classify, endpoint, notebook, state, triage
-from ..core.config import SKIN_LABELS, SKIN_PROXIES_DIR
+from .. import assessment, classify, endpoint, notebook, state, triage
+from ..core.config import SKIN_PROXIES_DIR
 from ..images import list_images, load_image
 
 
@@ -108,7 +108,7 @@ def fairness_audit(ctx, threshold: float, table: pd.DataFrame | None = None) -> 
 
 def endpoint_scores(image) -> list[dict]:
     """The score function an explanation needs: image in, every class's score out, through the endpoint."""
-    result = classify.classify(image, top_k=len(SKIN_LABELS))
+    result = classify.classify(image, top_k=len(triage.LABELS))
     return [{"label": p.label, "score": p.score} for p in result.predictions]
 
 
@@ -136,11 +136,7 @@ def explain_with_occlusion(ctx, image_path=None, patch: int | None = None, strid
 
 def accessible_result(image_path, threshold: float) -> str:
     """The MVP's answer as plain text for a screen reader (nothing is logged: this is a rendering check)."""
-    from ..accessibility import plain_text_result
-
-    classification, result = triage.assess(image_path, threshold=threshold, log=False)
-    return plain_text_result(outcome=result.outcome, confidence=result.top_score, image_name=image_path.name,
-                             predictions=[{"label": p.label, "score": p.score} for p in classification.predictions])
+    return assessment.assess(image_path, threshold=threshold, log=False).plain_text()
 
 
 # --- 5. GDPR marketing request ------------------------------------------------------------------------

@@ -110,7 +110,9 @@ def plot_fairness(table: pd.DataFrame, ax=None):
     twin.set_ylabel("Mean top-class confidence")
     handles = ax.get_legend_handles_labels()
     more = twin.get_legend_handles_labels()
-    ax.legend(handles[0] + more[0], handles[1] + more[1], fontsize=8, loc="upper left")
+    # Below the axis labels, never over the bars (a bar can reach the top of the plot).
+    ax.legend(handles[0] + more[0], handles[1] + more[1], fontsize=8, loc="upper center",
+              bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False)
     ax.set_title(f"Referral rate by skin type: gap {referral_gap(table):.0%}, "
                  f"confidence gap {confidence_gap(table):.2f}", fontsize=10)
     return fig

@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from ..core.config import SKIN_PROXIES_DIR
+from ..core.config import SKIN_PROXIES_DIR, SKIN_PROXIES_SEED
 from ..images import FITZPATRICK_TYPES
 
-DEFAULT_SEED = 20261123
+DEFAULT_SEED = SKIN_PROXIES_SEED
 SIZE = 512
 SHAPES = ("regular", "irregular")
 

@@ -27,7 +27,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.config import REALTIME_PAYLOAD_LIMIT, SERVERLESS_PAYLOAD_LIMIT
+from ..core.config import (
+    MOCK_COLD_START_SECONDS,
+    MOCK_DEPLOY_SECONDS,
+    MOCK_INSTANCE_QUOTA,
+    REALTIME_PAYLOAD_LIMIT,
+    SERVERLESS_PAYLOAD_LIMIT,
+)
 from . import standins, toolkit
 
 ACCOUNT_ID = "123456789012"
@@ -49,9 +55,9 @@ FAULT_KEYS = {
 
 @dataclass
 class MockSettings:
-    deploy_seconds: float = 1.5  # how long a new endpoint stays Creating
-    cold_start_seconds: float = 1.0  # first call to a serverless endpoint
-    instance_quota: int = 2  # instances per type, like a sandbox account
+    deploy_seconds: float = MOCK_DEPLOY_SECONDS  # how long a new endpoint stays Creating
+    cold_start_seconds: float = MOCK_COLD_START_SECONDS  # first call to a serverless endpoint
+    instance_quota: int = MOCK_INSTANCE_QUOTA  # instances per type, like a sandbox account
     seed: int = 7
 
 

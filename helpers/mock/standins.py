@@ -1,13 +1,16 @@
 """The stand-in models that answer for an endpoint in the mock.
 
-Chosen by the endpoint's ``HF_MODEL_ID``. Nothing pretends to be MobileNetV2 or the skin ViT:
+Chosen by the stand-in kind the model registry (:mod:`helpers.models`) gives the endpoint's
+``HF_MODEL_ID``. Nothing pretends to be MobileNetV2 or the skin ViT:
 
-- ImageNet models (MobileNetV2 and friends):
+- ``imagenet`` (MobileNetV2):
   1. a *recording* of a real ImageNet CNN (EfficientNet-Lite0) for the images the pack ships;
   2. that CNN *live*, when the optional ``offline`` extra is installed;
   3. otherwise a deterministic *placeholder*, loudly marked.
-- The skin-cancer ViT: a *simulated* scorer over its 7 labels that responds smoothly to colour,
-  darkness, size and border of a dark blob in the image. It is not a medical model of any kind.
+- ``simulated-skin`` (the skin-cancer ViT): a *simulated* scorer over its 7 labels that responds smoothly
+  to colour, darkness, size and border of a dark blob in the image. It is not a medical model of any kind.
+- A model the registry does not know: a deterministic *placeholder* that says so in every label, never
+  another model's answers.
 
 Every answer says which stand-in produced it; the server puts that into ``CustomAttributes``.
 """
@@ -20,10 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from .. import images
-from ..core.config import SKIN_LABELS, SKIN_MODEL_ID
+from .. import images, models
 
-IMAGENET_LABEL_COUNT = 1000
+UNKNOWN_MODEL = "unknown model"
 
 
 @dataclass
@@ -34,10 +36,14 @@ class StandInAnswer:
 
 
 def answer(model_id: str, image: Image.Image, top_k: int) -> StandInAnswer:
-    """Predictions for ``image`` from the stand-in that matches ``model_id``."""
-    if model_id == SKIN_MODEL_ID:
-        return simulated_skin_vit(image, top_k)
-    return imagenet_standin(image, top_k)
+    """Predictions for ``image`` from the stand-in the registry names for ``model_id``."""
+    spec = models.find(model_id)
+    if spec is None:
+        return StandInAnswer(
+            _placeholder(image, top_k, f"{UNKNOWN_MODEL} {model_id}"), "placeholder",
+            f"placeholder: {UNKNOWN_MODEL} {model_id!r} (not in helpers/models.py), so no stand-in can answer for it",
+        )
+    return STANDINS[spec.stand_in](image, top_k, spec)
 
 
 # --- ImageNet ----------------------------------------------------------------------------------------
@@ -57,7 +63,7 @@ def _recordings() -> dict:
     return _recordings_cache
 
 
-def imagenet_standin(image: Image.Image, top_k: int) -> StandInAnswer:
+def imagenet_standin(image: Image.Image, top_k: int, spec: models.ModelSpec = models.MOBILENET_V2) -> StandInAnswer:
     data = _recordings()
     match = None
     if data.get("images"):
@@ -70,22 +76,22 @@ def imagenet_standin(image: Image.Image, top_k: int) -> StandInAnswer:
     from . import imagenet_local
 
     if imagenet_local.available():
-        predictions = imagenet_local.get_classifier().predict(image, top_k=min(top_k, IMAGENET_LABEL_COUNT))
+        predictions = imagenet_local.get_classifier().predict(image, top_k=min(top_k, len(spec.labels)))
         return StandInAnswer(predictions, "live", "efficientnet-lite0 running locally")
-    return StandInAnswer(_placeholder(image, top_k), "placeholder", "placeholder: not a model (install the offline extra)")
+    return StandInAnswer(_placeholder(image, top_k, "no real model"), "placeholder", "placeholder: not a model (install the offline extra)")
 
 
-def _placeholder(image: Image.Image, top_k: int) -> list[dict]:
+def _placeholder(image: Image.Image, top_k: int, why: str) -> list[dict]:
     digest = hashlib.sha256(bytes(images.fingerprint(image))).digest()
     raw = np.frombuffer(digest, dtype=np.uint8).astype(float)[: max(top_k, 5)] + 1.0
     scores = raw / raw.sum() * 0.5  # never confident: it is not a model
     order = np.argsort(-scores)
-    return [{"label": f"placeholder-{rank + 1} (no real model)", "score": round(float(scores[i]), 6)} for rank, i in enumerate(order[:top_k])]
+    return [{"label": f"placeholder-{rank + 1} ({why})", "score": round(float(scores[i]), 6)} for rank, i in enumerate(order[:top_k])]
 
 
 # --- Skin ViT (simulated) ----------------------------------------------------------------------------
 
-# Weights per label (rows, in SKIN_LABELS order) over the features of skin_features() (columns).
+# Weights per label (rows, in the skin ViT's label order: models.SKIN_VIT.labels) over the features of skin_features() (columns).
 # Hand-set so that the simulation behaves like the workshop needs, not like any real model: large, dark,
 # high-contrast blobs lean to melanoma; small dark ones to naevi; faint ones (low contrast, as on darker
 # skin) to benign keratosis with low confidence; reddish ones to vascular lesions.
@@ -139,10 +145,18 @@ def skin_features(image: Image.Image) -> np.ndarray:
     )
 
 
-def simulated_skin_vit(image: Image.Image, top_k: int) -> StandInAnswer:
+def simulated_skin_vit(image: Image.Image, top_k: int, spec: models.ModelSpec = models.SKIN_VIT) -> StandInAnswer:
+    labels = spec.labels
     logits = _WEIGHTS @ skin_features(image) / _TEMPERATURE
     probs = np.exp(logits - logits.max())
     probs /= probs.sum()
-    order = np.argsort(-probs)[: max(1, min(top_k, len(SKIN_LABELS)))]
-    predictions = [{"label": SKIN_LABELS[i], "score": round(float(probs[i]), 6)} for i in order]
+    order = np.argsort(-probs)[: max(1, min(top_k, len(labels)))]
+    predictions = [{"label": labels[i], "score": round(float(probs[i]), 6)} for i in order]
     return StandInAnswer(predictions, "simulated", "simulated skin classifier: colour/shape rules, not the real ViT")
+
+
+# The function behind each stand-in kind of the registry.
+STANDINS = {
+    models.STANDIN_IMAGENET: imagenet_standin,
+    models.STANDIN_SIMULATED_SKIN: simulated_skin_vit,
+}

@@ -5,7 +5,12 @@ Six worksheets (``NAMES``): ``moscow``, ``risk_register``, ``dpia``, ``ai_act``,
 too), saves atomically to ``<work>/worksheets/<name>/record.json`` keeping every version in
 ``history/``, and exports Markdown/CSV to ``<work>/worksheets/exports/``.
 
-Modules, one job each: ``store`` (atomic versioned files), ``schema`` (fields and validation),
+One record per worksheet, whichever notebook, tab or kernel edits it: rows have IDs (M1, R1, ...),
+a save merges with anything saved since the form opened, and every open form's typing is kept as
+its own draft until it is saved.
+
+Modules, one job each: ``store`` (atomic versioned files, drafts, the lock), ``merge`` (three-way
+merge of two edits), ``schema`` (fields and validation),
 ``templates`` (paper templates and examples), ``base`` (what all worksheets share), one module
 per worksheet, ``scoring``/``heatmap``/``screening`` (the rules), ``forms``/``form_extras``
 (ipywidgets), ``show`` and ``portfolio``.
@@ -13,7 +18,7 @@ per worksheet, ``scoring``/``heatmap``/``screening`` (the rules), ``forms``/``fo
 
 from .curveball_notes import CurveballNotes
 from .moscow import MoscowBoard
-from .portfolio import build_portfolio
+from .portfolio import build_portfolio, describe_portfolio
 from .reflection import word_count
 from .registry import NAMES, WORKSHEETS, get_spec
 from .risk_register import RiskRegister
@@ -33,6 +38,7 @@ __all__ = [
     "RiskRegister",
     "ScreeningResult",
     "build_portfolio",
+    "describe_portfolio",
     "dpia_screening",
     "get_spec",
     "rag_rating",

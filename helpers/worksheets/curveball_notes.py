@@ -32,7 +32,7 @@ ENTRY_FIELDS = (
     Field("moscow_changes", "Changes to the MoSCoW board", "lines", help="One change per line."),
     *(Field(f"reflection.{key}", question, "textarea") for key, question in QUESTIONS.items()),
 )
-SCHEMA = (Table("entries", "Curveballs", ENTRY_FIELDS, row_name="curveball"),)
+SCHEMA = (Table("entries", "Curveballs", ENTRY_FIELDS, row_name="curveball", id_field="card_id"),)
 
 
 def _body(data: dict) -> str:
@@ -120,7 +120,7 @@ class CurveballNotes:
             entries.append(fresh)
         else:
             entries[entries.index(old)] = fresh if replace else _fill_blanks(old, fresh)
-        record = SPEC.save({"entries": entries}, self.work_dir, expected_version=self.version)
+        record = SPEC.save({"entries": entries}, self.work_dir, base_version=self.version)
         self.entries, self.version = list(record.data["entries"]), record.version
         return next(e for e in self.entries if e["card_id"] == card_id)
 

@@ -16,11 +16,25 @@ ARTICLE_9 = ("", "9(2)(a) explicit consent", "9(2)(b) employment and social secu
 RESIDUAL = ("", "Low", "Medium", "High")
 
 
+NOT_ANSWERED = ("Not answered yet: tick every question that applies (the result appears as you tick), or tick "
+                "“I have gone through every screening question” if none does.")
+
+
 def _answers(data: dict) -> dict[str, bool]:
     return {key: bool(get(data, f"screening.{key}", False)) for key in QUESTIONS}
 
 
+def _answered(data: dict) -> bool:
+    """A blank form has not been answered: unticked boxes only mean "no" once the learner says so."""
+    return any(_answers(data).values()) or bool(data.get("screening_answered"))
+
+
+def _result_line(data: dict) -> str:
+    return summary(_answers(data)) if _answered(data) else NOT_ANSWERED
+
+
 SCREENING = tuple(Field(f"screening.{key}", question, "bool") for key, question in QUESTIONS.items())
+ANSWERED = Field("screening_answered", "I have gone through every screening question (unticked means no)", "bool")
 SECTIONS = (
     Field("purpose", "Purpose of the processing", "textarea"),
     Field("data_categories", "Data categories", "textarea"),
@@ -42,16 +56,19 @@ SECTIONS = (
 SCHEMA = (
     Field("project", "Project", help="Name and version of the system being assessed."),
     *SCREENING,
-    Field("screening_result", "Screening result", "computed", compute=lambda d: summary(_answers(d))),
+    ANSWERED,
+    Field("screening_result", "Screening result", "computed", compute=_result_line),
     *SECTIONS,
 )
 
 
 def _advice(data: dict) -> list[str]:
     tips = []
+    if not _answered(data):
+        tips.append("Answer the screening first: " + NOT_ANSWERED.removeprefix("Not answered yet: "))
     result = dpia_screening(_answers(data))
     empty = [f.label for f in SECTIONS if f.kind == "textarea" and not str(data.get(f.key, "")).strip()]
-    if result.required and empty:
+    if _answered(data) and result.required and empty:
         tips.append(f"The screening says a full DPIA is required; still empty: {', '.join(empty[:3])}"
                     + (f" and {len(empty) - 3} more." if len(empty) > 3 else "."))
     if (data.get("special_category") or get(data, "screening.sensitive_data")) and (
@@ -74,12 +91,16 @@ def _body(data: dict) -> str:
     answers = _answers(data)
     result = dpia_screening(answers)
     checklist = "\n".join(f"- [{'x' if answers[key] else ' '}] {question}" for key, question in QUESTIONS.items())
-    verdict = "**A full DPIA is required.**" if result.required else "**A full DPIA is not required.**"
+    if not _answered(data):
+        verdict = f"**{NOT_ANSWERED}**"
+    else:
+        verdict = ("**A full DPIA is required.**" if result.required else "**A full DPIA is not required.**") + (
+            " Why:\n\n" + md.bullets(result.reasons))
     return "\n\n".join([
         f"**Project:** {md.text(data.get('project'))}",
         "## Screening (ICO)",
         checklist,
-        verdict + " Why:\n\n" + md.bullets(result.reasons),
+        verdict,
         md.fields(SECTIONS, data),
     ])
 

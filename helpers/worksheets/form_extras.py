@@ -23,8 +23,14 @@ def _register(form) -> list[widgets.Widget]:
     alt = widgets.HTML()
     changes = widgets.HTML()
 
+    drawn = []  # what the heat map shows now: redraw only when a risk moves, not on every keystroke
+
     def redraw(data: dict) -> None:
         risks = [r for r in data.get("risks", []) if str(r.get("description", "")).strip()]
+        placed = [(r.get("id"), r.get("likelihood"), r.get("impact"), r.get("status")) for r in risks]
+        if drawn and drawn[0] == placed:
+            return
+        drawn[:] = [placed]
         try:
             image.value = heatmap.png(risks)
             alt.value = f"<small>{html.escape(heatmap.alt_text(risks))}</small>"
@@ -54,7 +60,7 @@ def _curveball(form) -> list[widgets.Widget]:
     impact = widgets.IntText(value=3, description="Impact", layout=widgets.Layout(width="180px"))
     mitigation = widgets.Textarea(placeholder="Mitigation", layout=widgets.Layout(width="100%"))
     owner = widgets.Text(description="Owner")
-    button = widgets.Button(description="Add to risk register", icon="plus")
+    button = widgets.Button(description="Add to risk register", icon="plus", layout=widgets.Layout(width="auto"))
     message = widgets.HTML()
 
     def add(_button=None) -> None:

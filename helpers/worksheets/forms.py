@@ -1,25 +1,36 @@
 """The ipywidgets form for any worksheet, built from its schema.
 
-A fresh form starts from the saved record (or the blank template), or from the unsaved draft an
-earlier form left behind, so re-running a cell never loses typing. Every change is kept as a
-draft; only the Save button writes a new version, and the previous one stays in history.
+A form opens on the saved record with the typing of any open or left-behind draft merged in
+(:meth:`Worksheet.open`), so re-running a cell, Run All, a kernel restart or a page reload never
+loses or hides typing, and a draft never hides a newer save. Every change is sent to the kernel as
+it is typed and kept at once in this form's own draft; Save writes a new version, merging with
+anything saved elsewhere since the form opened (the previous version stays in history).
+
+A keystroke typed just before Save can reach the kernel just after it (the browser holds a
+widget's update back while its previous one is in flight, but sends the click at once). A change
+that arrives within :data:`FOLD_SECONDS` of a Save click is therefore saved too, so the saved
+record always includes the last keystroke and no draft is left behind it.
 """
 
 from __future__ import annotations
 
 import html
 import os
+import time
+import uuid
 
 import ipywidgets as widgets
 
 from ..core.config import work_dir as _work_dir
+from ..core.display import RestartHint
 from ..core.errors import DermAssistError
 from . import form_extras
-from .base import Worksheet
+from .base import Opened, Worksheet
+from .portfolio import PORTFOLIO_FILE, REBUILD
 from .schema import Field, Table, blank_row, get, put
-from .store import ConflictError
 
 ERROR, OK, NOTE = "#8b0000", "#1b5e20", "#333333"  # all at least 7:1 on white
+FOLD_SECONDS = 1.5
 
 
 def _full() -> widgets.Layout:
@@ -30,7 +41,7 @@ def _esc(text) -> str:
     return html.escape(str(text))
 
 
-class WorksheetForm(widgets.VBox):
+class WorksheetForm(RestartHint, widgets.VBox):
     """A worksheet as a form with a Save button and a status line."""
 
     def __init__(self, spec: Worksheet, work_dir: str | os.PathLike | None = None):
@@ -38,45 +49,57 @@ class WorksheetForm(widgets.VBox):
         self.spec = spec
         self.work_dir = _work_dir(work_dir)
         self.store = spec.store(self.work_dir)
+        self.form_id = uuid.uuid4().hex[:12]
+        self.plain_name = f"The {spec.title} form"
+        self.restart_hint = ("If the form is missing here (after a kernel restart or when the notebook is reopened), "
+                             "re-run this cell: your saved work, and anything typed but not saved, comes back.")
         self._help = spec.help_texts()
         self._quiet = False
-        self._force_next_save = False
+        self._seq = 0              # changes seen by this form
+        self._fold_until = 0.0     # changes arriving before this (monotonic) time belong to the last Save
         self._fields: dict[str, widgets.Widget] = {}
         self._rows: dict[str, list[dict[str, widgets.Widget]]] = {}
-        self._computed: list[tuple[Field, widgets.HTML, str | None, int]] = []
+        self._row_parts: dict[str, list[tuple[widgets.Box, widgets.HTML]]] = {}
+        self._boxes: dict[str, widgets.Box] = {}
+        self._computed: list[tuple[Field, widgets.HTML, str | None, dict | None]] = []
+        self._removed: list[dict] = []  # cells of rows removed from the form
         self.on_change: list = []  # extra callbacks (data) -> None
         self.after_save: list = []
 
-        data, note = self._starting_data()
+        opened = spec.open(self.work_dir)
+        self.base_version = opened.base_version
+        self._drafts = opened.drafts  # drafts whose typing this form shows; removed once it is saved
         self.status = widgets.HTML()
         self.save_button = widgets.Button(description="Save", button_style="primary", icon="save",
                                           tooltip="Save a new version (the previous one stays in history)")
         self.save_button.on_click(self.save)
         self._body = widgets.VBox(layout=_full())
-        self._set_data(data)
+        self._set_data(opened.data)
         extras = form_extras.build(self)
         self.children = [widgets.HTML(f"<h3>{_esc(spec.title)}</h3>"), self._body, *extras,
                          widgets.HBox([self.save_button, self.status], layout=widgets.Layout(align_items="center"))]
         self._refresh()
-        self._set_status(*note)
+        self._set_status(*self._opening_note(opened))
 
     # -- loading ------------------------------------------------------------------------------------
-    def _starting_data(self) -> tuple[dict, tuple[str, str]]:
-        record, draft = self.store.load(), self.store.load_draft()
-        self.base_version = record.version if record else 0
-        if draft is not None:
-            self.base_version = draft.version
-            return draft.data, (f"Restored unsaved changes from {draft.saved_at}. Press Save to keep them.", NOTE)
-        if record is not None:
-            return record.data, (self._saved_line(record), OK)
-        return self.spec.blank(), ("Not saved yet: fill in the form and press Save.", NOTE)
+    def _opening_note(self, opened: Opened) -> tuple[str, str]:
+        if opened.drafts:
+            when = max(d.saved_at for d in opened.drafts)
+            since = any(d.base_version < opened.base_version for d in opened.drafts)
+            merged = f", merged with version {opened.base_version} saved since" if since else ""
+            note = opened.merged.note() if opened.merged else ""
+            return " ".join(filter(None, [f"Restored unsaved changes from {when}{merged}. Press Save to keep them.",
+                                          note])), NOTE
+        if opened.record is not None:
+            return self._saved_line(opened.record), OK
+        return "Not saved yet: fill in the form and press Save.", NOTE
 
     def _saved_line(self, record) -> str:
         return f"Saved {record.saved_at} · version {record.version} ({len(self.store.versions())} in history)."
 
     # -- building -----------------------------------------------------------------------------------
     def _set_data(self, data: dict) -> None:
-        """Show ``data`` in the form (rebuilding table rows) without writing a draft."""
+        """Show ``data`` in the form, building every widget afresh, without writing a draft."""
         self._quiet = True
         try:
             self._fields.clear()
@@ -86,8 +109,29 @@ class WorksheetForm(widgets.VBox):
                 if isinstance(item, Table):
                     children.append(self._table(item, data.get(item.key) or []))
                 else:
-                    children.append(self._field(item, data, None, 0, self._fields))
+                    children.append(self._field(item, data, (None, 0, item.key, None), self._fields))
             self._body.children = children
+        finally:
+            self._quiet = False
+        self._refresh()
+
+    def _show(self, data: dict) -> None:
+        """Show ``data``: values change in place (the box being typed in stays); rows added or removed
+        elsewhere rebuild the form."""
+        tables = [t for t in self.spec.schema if isinstance(t, Table)]
+        if any(len(data.get(t.key) or []) != len(self._rows.get(t.key, [])) for t in tables):
+            self._set_data(data)
+            return
+        self._quiet = True
+        try:
+            for item in self.spec.schema:
+                if isinstance(item, Table):
+                    for cells, row in zip(self._rows[item.key], data.get(item.key) or []):
+                        for sub in item.fields:
+                            if sub.kind != "computed":
+                                write_widget(sub, cells[sub.key], get(row, sub.key))
+                elif item.kind != "computed":
+                    write_widget(item, self._fields[item.key], get(data, item.key))
         finally:
             self._quiet = False
         self._refresh()
@@ -97,41 +141,48 @@ class WorksheetForm(widgets.VBox):
         hint = f"<br><span style='color:{NOTE};font-size:90%'>{_esc(help_text)}</span>" if help_text else ""
         return widgets.HTML(f"<b>{_esc(item.label)}</b>{hint}")
 
-    def _field(self, item: Field, data: dict, table: str | None, index: int, store: dict) -> widgets.Widget:
+    def _field(self, item: Field, data: dict, address: tuple, store: dict) -> widgets.Widget:
+        """One field's widget with its label; ``address`` is (table, row index, key, row cells)."""
         if item.kind == "computed":
             output = widgets.HTML()
-            self._computed.append((item, output, table, index))
+            self._computed.append((item, output, address[0], address[3]))
             return widgets.VBox([self._label(item), output])
         widget = make_widget(item, get(data, item.key))
-        widget.observe(self._changed, names="value")
+        widget.observe(lambda change, where=address: self._on_value(change, where), names="value")
         store[item.key] = widget
         if item.kind == "bool":  # a wrapping label: long screening questions stay readable
             return widgets.HBox([widget, widgets.HTML(_esc(item.label))], layout=_full())
-        wide = item.kind in ("textarea", "lines")
-        return widgets.VBox([self._label(item), widget], layout=_full() if wide else widgets.Layout())
+        if item.kind in ("textarea", "lines"):
+            return widgets.VBox([self._label(item), widget], layout=_full())
+        if item.kind == "text" and not item.readonly:  # one-line text grows with the row: the item is readable
+            return widgets.VBox([self._label(item), widget], layout=widgets.Layout(flex="1 1 24em", min_width="16em"))
+        return widgets.VBox([self._label(item), widget])
 
     def _table(self, table: Table, rows: list[dict]) -> widgets.Widget:
         self._rows[table.key] = []
+        self._row_parts[table.key] = []
         box = widgets.VBox(layout=_full())
-        box.children = [self._row(table, row, n) for n, row in enumerate(rows)]
+        self._boxes[table.key] = box
+        if not rows and not table.fixed:
+            rows = [blank_row(table)]
+        box.children = [self._row(table, row) for row in rows]
         parts = [widgets.HTML(f"<h4>{_esc(table.label)}</h4>"), box]
         if not table.fixed:
-            add = widgets.Button(description=f"Add {table.row_name}", icon="plus")
+            add = widgets.Button(description=f"Add {table.row_name}", icon="plus", layout=widgets.Layout(width="auto"))
             add.on_click(lambda _b, t=table: self.add_row(t.key))
             parts.append(add)
-            if not rows:
-                box.children = [self._row(table, blank_row(table), 0)]
         return widgets.VBox(parts, layout=_full())
 
-    def _row(self, table: Table, row: dict, index: int) -> widgets.Widget:
+    def _row(self, table: Table, row: dict) -> widgets.Widget:
         cells: dict[str, widgets.Widget] = {}
+        index = len(self._rows[table.key])
         self._rows[table.key].append(cells)
         short, long = [], []
         for item in table.fields:
-            part = self._field(item, row, table.key, index, cells)
+            part = self._field(item, row, (table.key, index, item.key, cells), cells)
             (long if item.kind in ("textarea", "lines") else short).append(part)
-        title = get(row, table.fields[0].key) if table.fixed else f"{table.row_name.capitalize()} {index + 1}"
-        head = [widgets.HTML(f"<b>{_esc(title)}</b>")]
+        title = widgets.HTML(f"<b>{_esc(self._row_title(table, row, index))}</b>")
+        head = [title]
         if not table.fixed:
             remove = widgets.Button(description="Remove", icon="trash", layout=widgets.Layout(width="auto"),
                                     tooltip="Remove this row (press Save to keep the change)")
@@ -139,24 +190,42 @@ class WorksheetForm(widgets.VBox):
             head.append(remove)
         if table.fixed:
             short = short[1:]  # the row title already shows the fixed first column
-        return widgets.VBox([widgets.HBox(head), widgets.HBox(short, layout=widgets.Layout(flex_flow="row wrap")),
-                             *long], layout=widgets.Layout(border="1px solid #888", padding="6px", margin="4px 0"))
+        box = widgets.VBox([widgets.HBox(head, layout=widgets.Layout(align_items="center")),
+                            widgets.HBox(short, layout=widgets.Layout(flex_flow="row wrap", width="100%")), *long],
+                           layout=widgets.Layout(border="1px solid #888", padding="6px", margin="4px 0", width="100%"))
+        self._row_parts[table.key].append((box, title))
+        return box
+
+    @staticmethod
+    def _row_title(table: Table, row: dict, index: int) -> str:
+        return str(get(row, table.fields[0].key)) if table.fixed else f"{table.row_name.capitalize()} {index + 1}"
 
     def add_row(self, table_key: str) -> None:
         """Add an empty row to a table (kept as a draft until Save)."""
-        data = self.value()
-        table = next(t for t in self.spec.schema if isinstance(t, Table) and t.key == table_key)
-        data[table_key] = list(data.get(table_key) or []) + [blank_row(table)]
-        self._set_data(data)
+        table = self._table_spec(table_key)
+        self._quiet = True
+        try:
+            box = self._row(table, blank_row(table))
+        finally:
+            self._quiet = False
+        self._boxes[table_key].children = (*self._boxes[table_key].children, box)
         self._changed()
 
     def remove_row(self, table_key: str, cells: dict) -> None:
         """Remove one row (kept as a draft until Save; saved versions stay in history)."""
-        data = self.value()
-        index = self._rows[table_key].index(cells)
-        data[table_key] = [r for n, r in enumerate(data.get(table_key) or []) if n != index]
-        self._set_data(data)
+        index = next(n for n, c in enumerate(self._rows[table_key]) if c is cells)
+        self._rows[table_key].pop(index)
+        self._removed.append(cells)
+        box, _title = self._row_parts[table_key].pop(index)
+        self._boxes[table_key].children = tuple(c for c in self._boxes[table_key].children if c is not box)
+        self._computed = [c for c in self._computed if c[3] is not cells]
+        table = self._table_spec(table_key)
+        for number, (_box, title) in enumerate(self._row_parts[table_key]):
+            title.value = f"<b>{_esc(self._row_title(table, {}, number))}</b>"
         self._changed()
+
+    def _table_spec(self, table_key: str) -> Table:
+        return next(t for t in self.spec.schema if isinstance(t, Table) and t.key == table_key)
 
     # -- reading ------------------------------------------------------------------------------------
     def value(self) -> dict:
@@ -164,34 +233,60 @@ class WorksheetForm(widgets.VBox):
         data: dict = {}
         for item in self.spec.schema:
             if isinstance(item, Table):
-                rows = []
-                for cells in self._rows.get(item.key, []):
-                    row: dict = {}
-                    for sub in item.fields:
-                        if sub.kind != "computed":
-                            put(row, sub.key, read_widget(sub, cells[sub.key]))
-                    rows.append(row)
-                data[item.key] = rows
+                data[item.key] = [self._row_value(item, cells) for cells in self._rows.get(item.key, [])]
             elif item.kind != "computed":
                 put(data, item.key, read_widget(item, self._fields[item.key]))
         return data
 
+    @staticmethod
+    def _row_value(table: Table, cells: dict) -> dict:
+        row: dict = {}
+        for sub in table.fields:
+            if sub.kind != "computed":
+                put(row, sub.key, read_widget(sub, cells[sub.key]))
+        return row
+
     # -- reacting -----------------------------------------------------------------------------------
+    def _on_value(self, change, address: tuple) -> None:
+        if self._quiet:
+            return
+        table, index, key, cells = address
+        if table is None:
+            shown = self._fields.get(key) is change["owner"]
+        else:
+            shown = any(c is cells for c in self._rows.get(table, []))
+        if not shown:
+            if any(c is cells for c in self._removed):
+                return  # typing in a row that was removed
+            # Typing that reached a box the form has just rebuilt: it belongs in the box now shown there.
+            rows = self._rows.get(table, []) if table else []
+            current = self._fields.get(key) if table is None else (rows[index].get(key) if index < len(rows) else None)
+            if current is not None and current.value != change["new"]:
+                current.value = change["new"]
+            return
+        self._changed()
+
     def _changed(self, _change=None) -> None:
         if self._quiet:
             return
         data = self._refresh()
+        self._seq += 1
         try:
-            self.store.save_draft(data, self.base_version)
-        except OSError as exc:
-            self._set_status(f"Could not keep a draft ({exc.strerror}); press Save soon.", ERROR)
+            self.store.save_draft(data, self.base_version, self.form_id, self._seq)
+        except (OSError, DermAssistError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            self._set_status(f"Could not keep a draft ({reason}); press Save soon.", ERROR)
             return
+        if time.monotonic() < self._fold_until:  # typed before the Save click, arrived after it
+            self._fold_until = 0.0
+            if self.save():
+                return
         self._set_status("Unsaved changes (kept as a draft): press Save to save a new version.", NOTE)
 
     def _refresh(self) -> dict:
         data = self.value()
-        for item, output, table, index in self._computed:
-            source = data if table is None else (data.get(table) or [{}] * (index + 1))[index]
+        for item, output, table, cells in self._computed:
+            source = data if table is None else self._row_value(self._table_spec(table), cells)
             try:
                 output.value = _esc(item.compute(source))
             except Exception:  # a half-typed value must not break the form
@@ -207,29 +302,17 @@ class WorksheetForm(widgets.VBox):
 
     # -- saving -------------------------------------------------------------------------------------
     def save(self, _button=None) -> bool:
-        """Validate and save a new version. Problems go to the status line; typing is never lost."""
-        cleaned, errors = self.spec.validate(self.value())
+        """Validate and save a new version, merged with anything saved elsewhere since this form
+        opened. Problems go to the status line; typing is never lost."""
+        data = self.value()
+        _cleaned, errors = self.spec.validate(data)
         if errors:
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
             self._set_status(f"Not saved: {errors[0]}{more}. Your typing is kept.", ERROR)
             return False
-        note = ""
         try:
-            expected = None if self._force_next_save else self.base_version
-            try:
-                record = self.spec.save(cleaned, self.work_dir, expected_version=expected)
-            except ConflictError:
-                current = self.store.load()
-                if self.spec.merge is None:
-                    self._force_next_save = True
-                    self._set_status(
-                        f"Not saved: this worksheet was saved elsewhere after this form opened (now version "
-                        f"{current.version}). Press Save again to keep your version (version {current.version} "
-                        "stays in history), or re-run the cell to load it.", ERROR)
-                    return False
-                base = self.store.version(self.base_version) if self.base_version else None
-                merged, note = self.spec.merge(base.data if base else {}, cleaned, current.data)
-                record = self.spec.save(merged, self.work_dir, expected_version=current.version)
+            record, merged = self.spec.save_merged(data, self.work_dir, self.base_version, form=self.form_id,
+                                                   seq=self._seq, drafts=self._drafts)
         except DermAssistError as exc:
             self._set_status(f"Not saved: {exc} Your typing is kept.", ERROR)
             return False
@@ -237,39 +320,50 @@ class WorksheetForm(widgets.VBox):
             self._set_status(f"Not saved: could not write to {self.store.folder} ({exc.strerror}). "
                              "Your typing is kept.", ERROR)
             return False
-        self._force_next_save = False
         self.base_version = record.version
-        self._set_data(record.data)
+        self._drafts = []
+        self._show(record.data)
+        self._fold_until = time.monotonic() + FOLD_SECONDS if _button is not None else 0.0
         for callback in self.after_save:
             callback(record.data)
-        self._set_status(" ".join(filter(None, [self._saved_line(record), note])), OK, self.spec.advice(record.data))
+        note = merged.note() if merged else ""
+        if (self.work_dir / PORTFOLIO_FILE).exists():
+            note += f" To put this in your portfolio, {REBUILD}."
+        self._set_status(" ".join(filter(None, [self._saved_line(record), note.strip()])), OK,
+                         self.spec.advice(record.data))
         return True
 
 
 def make_widget(item: Field, value) -> widgets.Widget:
-    """One input widget for one field, showing ``value``."""
+    """One input widget for one field, showing ``value``. Text is sent to the kernel as it is typed,
+    so nothing typed lives only in the browser."""
     disabled = item.readonly
     if item.kind == "textarea":
-        return widgets.Textarea(value=str(value or ""), rows=12 if item.live else 3, continuous_update=item.live,
+        return widgets.Textarea(value=str(value or ""), rows=12 if item.live else 3, continuous_update=True,
                                 layout=_full(), disabled=disabled)
     if item.kind == "lines":
-        return widgets.Textarea(value="\n".join(str(v) for v in value or []), rows=3, continuous_update=False,
+        return widgets.Textarea(value="\n".join(str(v) for v in value or []), rows=3, continuous_update=True,
                                 layout=_full(), disabled=disabled, placeholder="One per line")
     if item.kind == "choice":
-        options = [("— choose —" if o == "" else str(o), o) for o in item.options]
-        if value not in item.options:  # keep an unexpected value visible rather than dropping it
-            options.append((str(value), value))
-        return widgets.Dropdown(options=options, value=value, disabled=disabled)
+        return widgets.Dropdown(options=_choices(item, value), value=value, disabled=disabled)
     if item.kind == "int":
-        return widgets.IntText(value=value if isinstance(value, int) else (item.default or 0),
+        return widgets.IntText(value=value if isinstance(value, int) else (item.default or 0), continuous_update=True,
                                layout=widgets.Layout(width="90px"), disabled=disabled)
     if item.kind == "bool":
         return widgets.Checkbox(value=bool(value), indent=False, tooltip=item.label, disabled=disabled,
                                 layout=widgets.Layout(width="28px", flex="0 0 auto"))
+    layout = widgets.Layout(width="6em") if item.readonly else _full()
     if item.options:
         return widgets.Combobox(value=str(value or ""), options=list(item.options), ensure_option=False,
-                                continuous_update=False, disabled=disabled)
-    return widgets.Text(value=str(value or ""), continuous_update=False, disabled=disabled)
+                                continuous_update=True, disabled=disabled, layout=layout)
+    return widgets.Text(value=str(value or ""), continuous_update=True, disabled=disabled, layout=layout)
+
+
+def _choices(item: Field, value) -> list[tuple[str, object]]:
+    options = [("— choose —" if o == "" else str(o), o) for o in item.options]
+    if value not in item.options:  # keep an unexpected value visible rather than dropping it
+        options.append((str(value), value))
+    return options
 
 
 def read_widget(item: Field, widget: widgets.Widget):
@@ -277,3 +371,20 @@ def read_widget(item: Field, widget: widgets.Widget):
     if item.kind == "lines":
         return [line for line in widget.value.splitlines() if line.strip()]
     return widget.value
+
+
+def write_widget(item: Field, widget: widgets.Widget, value) -> None:
+    """Show ``value`` in ``widget`` (nothing is sent when it already shows it)."""
+    if item.kind == "lines":
+        value = "\n".join(str(v) for v in value or [])
+    elif item.kind == "choice":
+        if value not in [v for _label, v in widget.options]:
+            widget.options = _choices(item, value)
+    elif item.kind == "int":
+        value = value if isinstance(value, int) else (item.default or 0)
+    elif item.kind == "bool":
+        value = bool(value)
+    else:
+        value = str(value or "")
+    if widget.value != value:
+        widget.value = value

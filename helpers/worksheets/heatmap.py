@@ -17,7 +17,7 @@ def cells(risks: list[dict]) -> dict[tuple[int, int], list[str]]:
     for risk in risks:
         l, i = risk.get("likelihood"), risk.get("impact")
         if l in LEVELS and i in LEVELS:
-            label = str(risk.get("id") or "?")
+            label = str(risk.get("id") or "new")  # typed in the form, ID given on Save
             placed[(l, i)].append(f"({label})" if risk.get("status") == "Closed" else label)
     return placed
 

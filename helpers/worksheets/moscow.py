@@ -24,13 +24,14 @@ FLAG_WORDS = re.compile(r"\bflag", re.IGNORECASE)
 CHECKLIST_WORDS = re.compile(r"checklist", re.IGNORECASE)
 
 ITEM_FIELDS = (
+    Field("id", "ID", readonly=True, help="Given on save (M1, M2, ...)."),
     Field("priority", "Priority", "choice", PRIORITIES, required=True, default="Must"),
     Field("text", "Item", "text", required=True, help="One thing the MVP does (or deliberately won't)."),
     Field("rationale", "Rationale", "textarea", help="Why this priority? Tie it to the GP brief, risk or cost."),
     Field("story", "User story", "textarea", help="As a …, I want …, so that …"),
     Field("done", "Definition of done", "textarea", help="How we will know it works: testable checks."),
 )
-SCHEMA = (Table("items", "Items", ITEM_FIELDS, row_name="item"),)
+SCHEMA = (Table("items", "Items", ITEM_FIELDS, row_name="item", id_field="id", id_prefix="M", natural_key="text"),)
 
 
 def is_story(text: str) -> bool:
@@ -46,7 +47,7 @@ def check_brief(data: dict) -> list[str]:
     """Advice comparing the board with the activity brief (empty list: it matches). Never blocks."""
     items = data.get("items", [])
     tips = []
-    for priority, (about, low, high) in BRIEF.items():
+    for priority, (_about, low, high) in BRIEF.items():
         count = sum(i["priority"] == priority for i in items)
         if count < low or (high is not None and count > high):
             tips.append(f"{count} {priority} item(s); the brief suggests {BRIEF_TEXT[priority]}.")
@@ -107,12 +108,11 @@ class MoscowBoard:
 
     def __init__(self, work_dir: str | os.PathLike | None = None):
         self.work_dir = _work_dir(work_dir)
-        self._store = SPEC.store(self.work_dir)
         self.reload()
 
     def reload(self) -> MoscowBoard:
         """Re-read the saved board."""
-        record = self._store.load()
+        record = SPEC.load(self.work_dir)
         self.items: list[dict] = list(record.data.get("items", [])) if record else []
         self.version = record.version if record else 0
         return self
@@ -147,7 +147,7 @@ class MoscowBoard:
         return self.find(text)
 
     def _save(self, items: list[dict]) -> None:
-        record = SPEC.save({"items": items}, self.work_dir, expected_version=self.version)
+        record = SPEC.save({"items": items}, self.work_dir, base_version=self.version)
         self.items, self.version = list(record.data["items"]), record.version
 
     def check_brief(self) -> list[str]:

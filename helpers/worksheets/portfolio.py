@@ -22,6 +22,8 @@ from .risk_register import diff_risks
 from .store import atomic_write_text
 
 FIGURES_FOLDER = "figures"
+PORTFOLIO_FILE = "portfolio.html"
+REBUILD = "re-run the cell that builds the portfolio (notebook 99)"
 _markdown = mistune.create_markdown(escape=True, plugins=["table", "task_lists", "strikethrough"])
 
 CSS = """
@@ -87,7 +89,7 @@ def _register_extras(data: dict, store) -> str:
 def build_portfolio(work_dir: str | os.PathLike | None = None, out_path: str | os.PathLike | None = None) -> Path:
     """Write the portfolio HTML (default ``<work_dir>/portfolio.html``) and return its path."""
     folder = _work_dir(work_dir)
-    out = Path(out_path).expanduser() if out_path else folder / "portfolio.html"
+    out = Path(out_path).expanduser() if out_path else folder / PORTFOLIO_FILE
     figures = _figures(folder / FIGURES_FOLDER)
     sections, rows = [], []
     author = ""
@@ -96,9 +98,12 @@ def build_portfolio(work_dir: str | os.PathLike | None = None, out_path: str | o
         record = store.load()
         anchor = f"ws-{spec.name}"
         if record is None:
-            rows.append(f'<tr><td><a href="#{anchor}">{html.escape(spec.title)}</a></td><td>Not started</td></tr>')
+            state = (f"Typed but not saved: press Save in its form, then {REBUILD}." if store.drafts()
+                     else "Not started.")
+            rows.append(f'<tr><td><a href="#{anchor}">{html.escape(spec.title)}</a></td>'
+                        f"<td>{html.escape(state.removesuffix('.'))}</td></tr>")
             sections.append(f'<section id="{anchor}"><h2>{html.escape(spec.title)}</h2>'
-                            '<p class="not-started">Not started.</p></section>')
+                            f'<p class="not-started">{html.escape(state)}</p></section>')
             continue
         rows.append(f'<tr><td><a href="#{anchor}">{html.escape(spec.title)}</a></td>'
                     f"<td>Version {record.version}, saved {html.escape(record.saved_at)}</td></tr>")
@@ -130,3 +135,27 @@ the skin images used in the workshop are synthetic.</p></header>
 <main>{''.join(sections)}</main></body></html>
 """
     return atomic_write_text(out, page)
+
+
+def describe_portfolio(path: str | os.PathLike, work_dir: str | os.PathLike | None = None) -> str:
+    """One line for the notebook: where the portfolio is, and what is not in it yet and how to add it.
+
+    Run All builds the portfolio before the learner has written (and saved) the reflection above
+    it, so this says which worksheets are missing and how to rebuild.
+    """
+    folder = _work_dir(work_dir)
+    missing, unsaved = [], []
+    for spec in WORKSHEETS.values():
+        store = spec.store(folder)
+        if store.load() is None:
+            missing.append(spec.title)
+        elif store.drafts():
+            unsaved.append(spec.title)
+    line = f"Portfolio: {path}."
+    if not missing and not unsaved:
+        return line + " Every worksheet is in it; send this file to your coach."
+    if missing:
+        line += f" Not in it yet (not saved): {', '.join(missing)}."
+    if unsaved:
+        line += f" Unsaved changes not in it: {', '.join(unsaved)}."
+    return line + " Press Save in those forms, then re-run this cell to rebuild the portfolio."

@@ -58,7 +58,7 @@ RISK_FIELDS = (
     Field("notes", "Notes", "textarea"),
     Field("source", "Source", help="Where it came from: demo, curveball, review…"),
 )
-SCHEMA = (Table("risks", "Risks", RISK_FIELDS, row_name="risk"),)
+SCHEMA = (Table("risks", "Risks", RISK_FIELDS, row_name="risk", id_field="id", id_prefix="R", natural_key="description"),)
 
 
 def _key(description: str) -> str:
@@ -68,26 +68,6 @@ def _key(description: str) -> str:
 def _number(risk_id: str) -> int:
     match = re.fullmatch(r"R(\d+)", str(risk_id or "").strip(), re.IGNORECASE)
     return int(match.group(1)) if match else 0
-
-
-def _normalise(data: dict) -> dict:
-    """Give new risks the next free ID (R1, R2, ...)."""
-    risks = data.get("risks", [])
-    next_number = max([_number(r.get("id")) for r in risks] + [0]) + 1
-    for risk in risks:
-        if not str(risk.get("id") or "").strip():
-            risk["id"] = f"R{next_number}"
-            next_number += 1
-    return data
-
-
-def _check(data: dict) -> list[str]:
-    seen, problems = set(), []
-    for risk in data.get("risks", []):
-        if risk["id"] in seen:
-            problems.append(f"Two risks share the ID {risk['id']}; give one of them another ID")
-        seen.add(risk["id"])
-    return problems
 
 
 def _advice(data: dict) -> list[str]:
@@ -132,26 +112,14 @@ def _body(data: dict) -> str:
     )
 
 
-def _merge(base: dict, mine: dict, theirs: dict) -> tuple[dict, str]:
-    """Keep risks added elsewhere (e.g. by the curveball notebook) while this form was open."""
-    known = {r.get("id") for r in base.get("risks", [])} | {r.get("id") for r in mine.get("risks", [])}
-    added = [r for r in theirs.get("risks", []) if r.get("id") not in known]
-    merged = {**mine, "risks": list(mine.get("risks", [])) + added}
-    ids = ", ".join(r["id"] for r in added)
-    return merged, (f"Kept {ids}, added elsewhere while this form was open." if added else "")
-
-
 SPEC = Worksheet(
     name="risk_register",
     title="Risk register",
     template="risk_register.csv",
     schema=SCHEMA,
     body=_body,
-    normalise=_normalise,
-    check=_check,
     advice=_advice,
     frame=frame,
-    merge=_merge,
     images=lambda data: {"risk_heatmap.png": heatmap.png(data.get("risks", []))},
 )
 
@@ -193,7 +161,7 @@ class RiskRegister:
 
     def reload(self) -> RiskRegister:
         """Re-read the saved register (picks up saves from forms or other notebooks)."""
-        record = self._store.load()
+        record = SPEC.load(self.work_dir)
         self.risks: list[dict] = list(record.data.get("risks", [])) if record else []
         self.version = record.version if record else 0
         self.saved_at = record.saved_at if record else ""
@@ -225,7 +193,7 @@ class RiskRegister:
         self._save(SPEC.validated({"risks": self.risks}))
 
     def _save(self, data: dict) -> None:
-        record = SPEC.save(data, self.work_dir, expected_version=self.version)
+        record = SPEC.save(data, self.work_dir, base_version=self.version)
         self.risks, self.version, self.saved_at = list(record.data["risks"]), record.version, record.saved_at
 
     def table(self) -> pd.DataFrame:

@@ -35,7 +35,12 @@ class Field:
 
 @dataclass(frozen=True)
 class Table:
-    """Repeating rows of fields. ``fixed`` tables keep the rows of the blank record (a checklist)."""
+    """Repeating rows of fields. ``fixed`` tables keep the rows of the blank record (a checklist).
+
+    Every row has an identity, so edits from two open forms can be merged row by row: the value of
+    ``id_field``, given on save as ``<id_prefix>1``, ``<id_prefix>2``, ... when ``id_prefix`` is set
+    (a row without one is new); for fixed tables, the first field (the checklist item).
+    """
 
     key: str
     label: str
@@ -43,6 +48,14 @@ class Table:
     fixed: bool = False
     help: str = ""
     row_name: str = "row"
+    id_field: str = ""
+    id_prefix: str = ""
+    natural_key: str = ""  # the field that names a row, for giving old rows saved without an ID theirs
+
+    def row_id(self, row: dict) -> str:
+        """The row's identity ("" for a row not saved yet)."""
+        key = self.fields[0].key if self.fixed else self.id_field
+        return str(get(row, key) or "").strip() if key else ""
 
 
 def get(data: dict, key: str, default: Any = None) -> Any:

@@ -73,3 +73,33 @@ def test_no_credentials_is_one_line_in_a_real_process(tmp_path):
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "credentials" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_triage_command_uses_the_shared_assessment(mock_aws, capsys):
+    from helpers import endpoint, state, triage
+    from helpers.core.config import SKIN_PROXIES_DIR
+    from helpers.models import SKIN_VIT_ID
+
+    info = endpoint.deploy(SKIN_VIT_ID, progress=False)
+    state.remember_endpoint(info.name, SKIN_VIT_ID)
+    image = sorted(SKIN_PROXIES_DIR.glob("*.png"))[0]
+    assert cli.main(["triage", str(image), "--threshold", "0", "--note", "rehearsal"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"Result for {image.name}: ") and triage.DISCLAIMER in out
+    assert "stand-in (simulated), not the real skin-cancer ViT" in out and "Logged for review in" in out
+    row = triage.ReviewLog().read().iloc[-1]
+    assert row.reviewer_note == "rehearsal" and row.model_id == SKIN_VIT_ID
+
+
+def test_numeric_defaults_come_from_their_owners():
+    from helpers import models, triage
+    from helpers.core import config
+
+    parser = cli.build_parser()
+    assert parser.parse_args(["triage", "x.png"]).threshold == triage.DEFAULT_THRESHOLD
+    assert parser.parse_args(["classify", "x.png"]).top_k == config.DEFAULT_TOP_K
+    deploy = parser.parse_args(["deploy"])
+    assert deploy.model == models.DEFAULT.id and deploy.memory is None  # None: the model's own, from the registry
+    assert deploy.max_concurrency == config.DEFAULT_SERVERLESS_CONCURRENCY
+    mock = parser.parse_args(["mock"])
+    assert (mock.port, mock.deploy_seconds, mock.instance_quota) == (config.MOCK_PORT, config.MOCK_DEPLOY_SECONDS, config.MOCK_INSTANCE_QUOTA)

@@ -86,3 +86,19 @@ def test_plot_fairness():
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def test_plot_fairness_legend_covers_no_bar_marker_or_label():
+    rows = [{"fitzpatrick": tone, "top_score": score, "triage": outcome}
+            for tone in ("I", "II", "III") for score, outcome in ((0.95, "Potentially Concerning"), (0.9, "Uncertain"))]
+    table = fairness_by_group(pd.DataFrame(rows))  # every referral rate is 100%: bars reach the top
+    fig = plot_fairness(table)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax, twin = fig.axes[:2]
+    legend = ax.get_legend().get_window_extent(renderer)
+    covered = [*ax.patches, *twin.lines, *ax.get_xticklabels(), ax.xaxis.label, ax.title]
+    assert not [a for a in covered if legend.overlaps(a.get_window_extent(renderer))]
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

@@ -13,7 +13,6 @@ import pytest
 
 from helpers import classify, endpoint, state
 from helpers.core import aws
-from helpers.core.config import SKIN_MODEL_ID
 from helpers.core.errors import (
     CredentialsError,
     DermAssistError,
@@ -23,6 +22,7 @@ from helpers.core.errors import (
     TransientEndpointError,
 )
 from helpers.mock import control
+from helpers.models import SKIN_VIT_ID
 
 CLI = [sys.executable, "-m", "helpers.coach.cli"]
 
@@ -46,8 +46,8 @@ def mock(mock_aws):
 @pytest.fixture
 def skin(mock):
     """An endpoint whose stand-in answers quickly (a rule-based simulation)."""
-    info = endpoint.deploy(SKIN_MODEL_ID, progress=False)
-    state.remember_endpoint(info.name, SKIN_MODEL_ID)
+    info = endpoint.deploy(SKIN_VIT_ID, progress=False)
+    state.remember_endpoint(info.name, SKIN_VIT_ID)
     return info
 
 
@@ -134,7 +134,7 @@ def test_read_timeouts_are_transient():
 
 def test_endpoint_still_creating(mock, image):
     faults({"stuck_creating": True})
-    info = endpoint.deploy(SKIN_MODEL_ID, wait=False, progress=False)
+    info = endpoint.deploy(SKIN_VIT_ID, wait=False, progress=False)
     time.sleep(0.3)
     with pytest.raises(EndpointNotReadyError) as raised:
         classify.classify(image, info.name)
@@ -149,9 +149,9 @@ def test_failed_endpoint_reports_its_reason(mock, image):
     reason = "The primary container for production variant AllTraffic did not pass the ping health check."
     faults({"fail_deploy": reason})
     with pytest.raises(EndpointNotReadyError) as deployed:
-        endpoint.deploy(SKIN_MODEL_ID, progress=False)
+        endpoint.deploy(SKIN_VIT_ID, progress=False)
     assert reason in one_line(deployed.value) and "cleanup" in str(deployed.value)
-    name = endpoint.endpoint_name_for(SKIN_MODEL_ID)
+    name = endpoint.endpoint_name_for(SKIN_VIT_ID)
     with pytest.raises(EndpointNotReadyError) as invoked:
         classify.classify(image, name)
     message = one_line(invoked.value)
@@ -182,7 +182,7 @@ def test_endpoint_deleted_while_a_batch_runs(skin, cases, monkeypatch):
 def test_expired_credentials(skin, image):
     faults({"expired_credentials": True})
     for call in (lambda: classify.classify(image), lambda: endpoint.list_pack_endpoints(),
-                 lambda: endpoint.deploy(SKIN_MODEL_ID, name="another", progress=False),
+                 lambda: endpoint.deploy(SKIN_VIT_ID, name="another", progress=False),
                  lambda: classify.classify_many([image, image], progress=False)):
         with pytest.raises(CredentialsError) as info:
             call()
@@ -213,7 +213,7 @@ def test_resource_limit_from_the_cli_is_one_line(mock):
 
 
 def test_per_endpoint_faults_affect_only_that_endpoint(skin, mock, image):
-    other = endpoint.deploy(SKIN_MODEL_ID, name="derm-assist-healthy", serverless=endpoint.ServerlessSpec(2048, 1), progress=False)
+    other = endpoint.deploy(SKIN_VIT_ID, name="derm-assist-healthy", serverless=endpoint.ServerlessSpec(2048, 1), progress=False)
     faults({"endpoints": {skin.name: {"throttle_rate": 1.0}}})
     assert [classify.classify(image, other.name).attempts for _ in range(5)] == [1] * 5
     with pytest.raises(TransientEndpointError):

@@ -10,8 +10,9 @@ from PIL import Image
 
 from helpers import endpoint
 from helpers.core import aws
-from helpers.core.config import FUN_IMAGES_DIR, SKIN_LABELS, SKIN_MODEL_ID
+from helpers.core.config import FUN_IMAGES_DIR
 from helpers.mock import control
+from helpers.models import SKIN_VIT, SKIN_VIT_ID
 
 
 def jpeg(colour=(200, 150, 120), size=(300, 300)) -> bytes:
@@ -88,12 +89,12 @@ def test_recorded_fun_images_answer_with_the_recording(deployed):
 
 
 def test_skin_model_answers_in_its_seven_labels_marked_simulated(mock_aws):
-    info = endpoint.deploy(SKIN_MODEL_ID, progress=False)
+    info = endpoint.deploy(SKIN_VIT_ID, progress=False)
     predictions, attributes = invoke(info.name, jpeg((120, 80, 60)))
-    assert {p["label"] for p in predictions} <= set(SKIN_LABELS)
+    assert {p["label"] for p in predictions} <= set(SKIN_VIT.labels)
     assert "stand-in=simulated" in attributes
     body = json.dumps({"inputs": base64.b64encode(jpeg()).decode(), "parameters": {"top_k": 50}})
-    assert len(invoke(info.name, body, "application/json")[0]) == len(SKIN_LABELS)  # capped at the label count
+    assert len(invoke(info.name, body, "application/json")[0]) == len(SKIN_VIT.labels)  # capped at the label count
 
 
 def test_instance_quota_gives_resource_limit_exceeded(mock_aws):
@@ -136,3 +137,45 @@ def test_simulated_skin_model_responds_smoothly_to_the_lesion():
     assert before[top] - after[top] > 0.1
     assert standins.simulated_skin_vit(lesion, 7).predictions == standins.simulated_skin_vit(lesion, 7).predictions
     assert abs(sum(before.values()) - 1) < 1e-3
+
+
+def test_a_model_the_registry_does_not_know_gets_a_loud_placeholder(mock_aws):
+    """Never another model's answers: not even the recording of an image the mock has recorded."""
+    from helpers import images, models
+
+    sm = aws.sagemaker()
+    env = {"HF_MODEL_ID": "someone/another-classifier", "HF_TASK": "image-classification"}
+    sm.create_model(ModelName="derm-assist-other-m", ExecutionRoleArn="arn:aws:iam::123456789012:role/x",
+                    PrimaryContainer={"Image": "x", "Environment": env})
+    sm.create_endpoint_config(EndpointConfigName="derm-assist-other-c", ProductionVariants=[
+        {"VariantName": "AllTraffic", "ModelName": "derm-assist-other-m", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}])
+    sm.create_endpoint(EndpointName="derm-assist-other", EndpointConfigName="derm-assist-other-c")
+    endpoint.wait_until_in_service("derm-assist-other", progress=False)
+    predictions, attributes = invoke("derm-assist-other", images.prepare_payload(FUN_IMAGES_DIR / "dog.jpg").body)
+    assert "stand-in=placeholder" in attributes and "unknown model 'someone/another-classifier'" in attributes
+    assert all("unknown model someone/another-classifier" in p["label"] for p in predictions)
+    known = set(models.MOBILENET_V2.labels) | set(models.SKIN_VIT.labels)
+    assert not {p["label"] for p in predictions} & known
+    assert max(p["score"] for p in predictions) < 0.5  # never confident: it is not a model
+
+
+def test_every_stand_in_kind_of_the_registry_has_a_stand_in():
+    from helpers import models
+    from helpers.mock import standins
+
+    assert set(standins.STANDINS) == set(models.STANDIN_KINDS)
+    for spec in models.ALL:
+        if spec.stand_in == models.STANDIN_SIMULATED_SKIN:
+            assert standins._WEIGHTS.shape[0] == len(spec.labels)  # one row of weights per label, in label order
+    answer = standins.answer(models.SKIN_VIT_ID, Image.new("RGB", (64, 64), (200, 160, 140)), 3)
+    assert answer.stand_in == "simulated" and {p["label"] for p in answer.predictions} <= set(models.SKIN_VIT.labels)
+
+
+def test_mobilenet_stand_in_answers_in_mobilenet_v2_labels(deployed):
+    """The recordings and the live CNN speak MobileNetV2's label space, spelled as the real model spells it."""
+    from helpers import images, models
+    from helpers.mock import recordings
+
+    predictions, _ = invoke(deployed.name, images.prepare_payload(FUN_IMAGES_DIR / "dog.jpg").body)
+    recorded = {p["label"] for image in recordings.load_recordings()["images"] for p in image["predictions"]}
+    assert {p["label"] for p in predictions} | recorded <= set(models.MOBILENET_V2.labels)

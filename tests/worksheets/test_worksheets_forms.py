@@ -90,7 +90,7 @@ def test_unsaved_typing_survives_a_rerun_as_a_draft(wd):
     assert "Restored unsaved changes" in rerun.status.value
     assert rerun.save()
     assert get_spec("dpia").load(wd).data["purpose"] == "Half-typed purpose"
-    assert not (wd / "worksheets" / "dpia" / "draft.json").exists()
+    assert get_spec("dpia").store(wd).drafts() == []
 
 
 def test_bad_values_show_in_the_status_and_keep_the_typing(wd):
@@ -138,16 +138,16 @@ def test_register_form_keeps_risks_added_by_code_while_open(wd):
     assert f"Kept {new_id}" in form.status.value
 
 
-def test_other_forms_ask_before_overwriting_a_newer_save(wd):
+def test_two_open_forms_merge_field_by_field(wd):
     old = show("reflection", wd)
     newer = show("reflection", wd)
     newer._fields["text"].value = "saved elsewhere"
-    newer.save()
+    assert newer.save()
     old._fields["author"].value = "Group B"
-    assert old.save() is False and "saved elsewhere" in old.status.value
-    assert old.save() is True  # second press: keep mine, the other stays in history
-    store = get_spec("reflection").store(wd)
-    assert store.version(1).data["text"] == "saved elsewhere"
+    assert old.save()  # no second press, no lost text: each form changed a different field
+    saved = get_spec("reflection").load(wd).data
+    assert saved == {"author": "Group B", "text": "saved elsewhere"}
+    assert old._fields["text"].value == "saved elsewhere"  # the form now shows the merged record
 
 
 def test_reflection_form_counts_words_live(wd):
@@ -207,3 +207,48 @@ def test_saved_record_is_plain_json(wd):
     show("moscow", wd, interactive=False)
     raw = json.loads((wd / "worksheets" / "moscow" / "record.json").read_text(encoding="utf-8"))
     assert raw["version"] == 1 and raw["data"]["items"][0]["priority"] == "Must"
+
+
+def test_blank_dpia_says_not_answered_yet_until_something_is_ticked(wd):
+    form = show("dpia", wd)
+
+    def result():
+        return [out.value for field, out, _t, _i in form._computed if field.key == "screening_result"][0]
+
+    assert result().startswith("Not answered yet") and "not required" not in result()
+    assert "not answered yet" in get_spec("dpia").to_markdown(get_spec("dpia").blank()).lower()
+    form._fields["screening_answered"].value = True  # none applies, and the learner says so
+    assert result().startswith("Full DPIA not required")
+    form._fields["screening_answered"].value = False
+    form._fields["screening.innovative_technology"].value = True
+    assert result().startswith("Full DPIA not required: Only one EDPB criterion")
+
+
+def test_moscow_item_box_is_wide_and_buttons_fit_their_labels(wd):
+    form = show("moscow", wd)
+    text = form._rows["items"][0]["text"]
+    assert text.layout.width == "100%"
+    row = next(box for box in form._row_parts["items"][0][0].children if isinstance(box, widgets.HBox)
+               and any(text in getattr(child, "children", ()) for child in box.children))
+    holder = next(child for child in row.children if text in getattr(child, "children", ()))
+    assert holder.layout.flex.startswith("1 1") and row.layout.width == "100%"
+    notes = show("curveball_notes", wd)
+    buttons = [w for box in notes.children if isinstance(box, widgets.HBox) for w in box.children
+               if isinstance(w, widgets.Button)]
+    assert [b.layout.width for b in buttons if b.description == "Add to risk register"] == ["auto"]
+
+
+def test_portfolio_built_before_the_reflection_says_how_to_rebuild(wd):
+    from helpers.worksheets import build_portfolio, describe_portfolio
+
+    for name in NAMES[:-1]:
+        show(name, wd, interactive=False)
+    form = show("reflection", wd)                    # Run All: the form is shown, nothing saved yet
+    form._fields["text"].value = "My reflection, typed but not saved"
+    path = build_portfolio(wd)
+    line = describe_portfolio(path, wd)
+    assert "Reflection journal" in line and "re-run this cell" in line and "\n" not in line
+    assert "Typed but not saved" in path.read_text()
+    assert form.save()
+    assert "portfolio" in form.status.value and "re-run" in form.status.value  # the saved form says how
+    assert "Every worksheet is in it" in describe_portfolio(build_portfolio(wd), wd)

@@ -70,12 +70,31 @@ def test_atomic_write_replaces_whole_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.txt"]
 
 
-def test_draft_round_trip_and_cleared_by_save(store):
-    store.save_draft({"a": "typing"}, base_version=0)
-    draft = store.load_draft()
-    assert draft.data == {"a": "typing"} and draft.version == 0
-    store.save({"a": "typing"})
-    assert store.load_draft() is None
+def test_draft_round_trip_and_cleared_by_its_forms_save(store):
+    assert store.save_draft({"a": "typing"}, base_version=0, form="f1", seq=1)
+    store.save_draft({"a": "other tab"}, base_version=0, form="f2", seq=4)
+    assert [(d.data, d.base_version, d.form, d.seq) for d in store.drafts()] == [
+        ({"a": "typing"}, 0, "f1", 1), ({"a": "other tab"}, 0, "f2", 4)]
+    store.save({"a": "typing"}, form="f1", seq=1)
+    assert [d.form for d in store.drafts()] == ["f2"]  # another form's typing is never removed by this save
+    newest = store.load_draft()
+    assert (newest.data, newest.version, newest.extra["form"]) == ({"a": "other tab"}, 0, "f2")
+
+
+def test_a_draft_arriving_after_its_own_save_is_stale(store):
+    """The register race: Save wrote version N, then a draft of the same typing (based on N-1) landed."""
+    store.save({"a": 1})
+    store.save({"a": 2}, form="f1", seq=7)
+    assert store.save_draft({"a": 2}, base_version=1, form="f1", seq=7) is False
+    assert store.save_draft({"a": 2}, base_version=1, form="f1", seq=6) is False
+    assert store.drafts() == []
+    assert store.save_draft({"a": 3}, base_version=2, form="f1", seq=8) is True  # typing after the save is kept
+
+
+def test_lock_is_reentrant_in_one_thread(store):
+    with store.lock(), store.lock():
+        store.save({"a": 1})
+    assert store.load().version == 1
 
 
 def test_damaged_record_gives_one_line_error(store):

