@@ -456,6 +456,13 @@ class Form:
                  "//*[self::input or self::textarea or self::select]")
         return scope.locator(xpath).first
 
+    def row_with(self, label: str, value: str) -> int:
+        """The index of the first table row whose ``label`` field holds ``value``."""
+        for index in range(self.rows().count()):
+            if self.field(label, index).input_value() == value:
+                return index
+        raise AssertionError(f"no row of the form has {label} = {value!r}; it holds {self.values()}")
+
     def fill(self, label: str, text: str, row: int | None = None) -> None:
         """Type ``text`` into a field and leave it, as a learner does (the value reaches the kernel on change)."""
         element = self.field(label, row)

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from labdriver import BROWSER, Form
 
-from helpers import modelcards
-from helpers.core.config import SKIN_MODEL_ID, SKIN_PROXIES_DIR
+from helpers import modelcards, models
+from helpers.core.config import SKIN_PROXIES_DIR
 from helpers.worksheets.store import Store
 
 CARD = "budget-cut"  # redeploys serverless: 04's app must follow the endpoint afterwards
@@ -112,7 +112,7 @@ def test_04_runs_and_the_model_cards_are_not_cut(day):
     table = notebook.output("modelcards.compare")
     shown = " ".join(table.inner_text().split())
     cards = modelcards.load_cards()
-    for model_id in ("google/mobilenet_v2_1.0_224", SKIN_MODEL_ID):
+    for model_id in (models.DEFAULT.id, models.SKIN.id):
         for field in modelcards.FIELDS:
             full = " ".join(str(cards[model_id].get(field, "—")).split())
             assert full in shown, f"model card {model_id} {field!r} is cut in the table: {full[:60]}…"
@@ -228,7 +228,7 @@ def test_04_review_log_shows_the_assessments_made_in_the_app(day):
     notebook = day["notebook"]("04")
     log = pd.read_csv(day["work"] / "review_log.csv", dtype=str)
     assert len(log) >= 1
-    shown = notebook.output("app.log.read()").inner_text()
+    shown = notebook.output("app.review_log(").inner_text()
     assert log.timestamp.iloc[-1] in shown, "the review-log cell still shows the log from before the app's assessments"
 
 
@@ -281,7 +281,7 @@ def test_04_app_follows_the_endpoint_after_the_budget_card(day):
 
 def test_99_cleanup_leaves_nothing_running(day):
     notebook = run_clean(day, "99")
-    assert "0 endpoint(s) of the pack still running." in notebook.output("list_pack_endpoints").inner_text()
+    assert "0 endpoint(s) of the pack still running." in notebook.output("endpoint_report()").inner_text()
 
 
 def test_99_portfolio_built_by_run_all_says_how_to_rebuild(day):

@@ -86,9 +86,12 @@ def test_save_clicked_straight_after_typing_saves_the_last_keystroke(tabs):
     no draft written after the Save hides it."""
     notebook = tabs["00"].activate()
     register = Form(notebook, REGISTER)
+    problems = []
+    text = ""  # the learner's own row: blank in 00's form, whatever the card added to the register since
     for attempt in range(4):
+        row = register.row_with("Description", text)
         text = f"Model misses melanoma on darker skin (try {attempt})"
-        box = register.field("Description", row=0)
+        box = register.field("Description", row=row)
         if attempt % 2:
             box.click()
             box.press("Control+A")
@@ -98,17 +101,21 @@ def test_save_clicked_straight_after_typing_saves_the_last_keystroke(tabs):
         register.button("Save").click()  # no pause, no click elsewhere first
         notebook.page.wait_for_timeout(1500)  # let any late message land
         record = saved(tabs["work"], "risk_register")
-        assert record.data["risks"][0]["description"] == text, f"try {attempt}: the saved record lacks the last typing"
+        descriptions = [risk["description"] for risk in record.data["risks"]]
+        assert text in descriptions, f"try {attempt}: the saved record lacks the last typing: {descriptions}"
         status = register.status()
-        assert status.startswith("Saved"), f"try {attempt}: after Save the form says {status!r}"
+        if not status.startswith("Saved"):
+            problems.append(f"try {attempt}: after Save, with the typing saved, the form says {status!r}")
         draft = Store("risk_register", tabs["work"]).load_draft()
-        assert draft is None or draft.version >= record.version, f"try {attempt}: a draft of version {draft.version} was written after Save"
+        if draft is not None and draft.version < record.version:
+            problems.append(f"try {attempt}: a draft of version {draft.version} was written after Save (version {record.version})")
     notebook.run_cell(REGISTER)
     register = Form(notebook, REGISTER)
-    assert "Restored unsaved changes" not in register.text(), "a draft written after Save hides the saved register"
+    assert "Restored unsaved changes" not in register.text(), f"a draft written after Save hides the saved register; {problems}"
     assert text in register.values()
     alt = register.area.locator("small").all_inner_texts()
     assert not any("?" in line for line in alt), f"the heat map cannot place a risk: {alt}"
+    assert not problems
 
 
 def hints_after_restart(notebook) -> list[str]:
@@ -137,7 +144,9 @@ def test_restart_and_reload_tell_the_learner_to_rerun_and_the_work_comes_back(ta
         notebook.wait_widgets()
         assert WIDGET_ERROR in notebook.panel.inner_text(), "after a restart and reload the old forms should be dead"
         silent += hints_after_restart(notebook)
-    notebook.run_cell(BOARD)
+    notebook.run_cell(BOARD)  # what the hint says to do
+    broken = [p for p in notebook.problems() if f"cell {notebook.cell_index(BOARD)}:" in p]
+    assert not broken, f"re-running the form's cell after a restart, as the notebook says, fails: {broken}"
     board = Form(notebook, BOARD)
     assert all(text in board.values() for text in tabs["after_05"])
     assert NEW_RATIONALE in board.values()
