@@ -33,8 +33,20 @@ def lab(mock_server, tmp_path_factory):
     root = base / "root"
     root.mkdir()
     lab = Lab(root, env).start()
+    _labs.append(lab)
     yield lab
     lab.stop()
+
+
+_labs: list[Lab] = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    for lab in _labs:
+        if lab.timings:
+            terminalreporter.section("Run All in JupyterLab")
+            for line in lab.timing_lines():
+                terminalreporter.write_line(line)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -82,7 +82,8 @@ class LabServer:
     def start(self, timeout: float = 90) -> LabServer:
         settings = self.home / "user-settings"
         # Every cell stays in the page (no virtual scrolling), so what a test reads is what the notebook holds.
-        _write_json(settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings", {"windowingMode": "none"})
+        _write_json(settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings",
+                    {"windowingMode": "none", "recordTiming": True})
         # No news or update checks: there is no network, and no toast may cover the page.
         _write_json(settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings",
                     {"fetchNews": "false", "checkForUpdates": False})
@@ -116,8 +117,11 @@ class LabServer:
 
     def shutdown_kernels(self) -> None:
         """End every session's kernel (between scenarios: two cores, several kernels would crowd them)."""
-        for session in self.api("sessions"):
-            self.api(f"sessions/{session['id']}", method="DELETE")
+        from concurrent.futures import ThreadPoolExecutor
+
+        sessions = self.api("sessions")
+        with ThreadPoolExecutor(max_workers=8) as pool:  # each shutdown waits for its kernel: do them together
+            list(pool.map(lambda s: self.api(f"sessions/{s['id']}", method="DELETE"), sessions))
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -185,8 +189,9 @@ _OUTPUTS = """
   for (let i = 0; i < model.cells.length; i++) {
     const cell = model.cells.get(i);
     const outputs = cell.type === 'code' ? cell.outputs.toJSON() : [];
+    const timing = cell.getMetadata ? (cell.getMetadata('execution') || {}) : {};
     cells.push({index: i, type: cell.type, source: cell.sharedModel.getSource(), outputs: outputs,
-                execution_count: cell.type === 'code' ? cell.executionCount : null});
+                execution_count: cell.type === 'code' ? cell.executionCount : null, timing: timing});
   }
   return cells;
 }
@@ -233,6 +238,19 @@ class Notebook:
     def cells(self) -> list[dict]:
         return self.page.evaluate(f"(path) => ({_OUTPUTS})(path)", self.path)
 
+    def seconds_per_cell(self) -> dict[int, float]:
+        """How long each cell ran in the kernel, from the execution timing JupyterLab records."""
+        from datetime import datetime
+
+        times = {}
+        for cell in self.cells():
+            timing = cell.get("timing") or {}
+            start, end = timing.get("shell.execute_reply.started"), timing.get("shell.execute_reply")
+            if start and end:
+                times[cell["index"]] = (datetime.fromisoformat(end.replace("Z", "+00:00"))
+                                        - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+        return times
+
     def state(self) -> dict:
         return self.page.evaluate(f"(path) => ({_STATE})(path)", self.path)
 
@@ -258,10 +276,12 @@ class Notebook:
 
     def run_all(self, timeout: float = 240) -> Notebook:
         """Run ▸ Run All Cells, then wait for the last cell and for every widget to render."""
+        started = time.monotonic()
         self.menu("Run", "Run All Cells")
         self.page.wait_for_timeout(300)
         self.wait_idle(timeout)
         self.wait_widgets()
+        self.lab.timings.append((self.path, time.monotonic() - started, sum(self.seconds_per_cell().values())))
         return self
 
     def run_cell(self, contains: str, timeout: float = 120) -> Notebook:
@@ -334,6 +354,7 @@ class Lab:
         self.pages: list = []
         self._playwright = self.browser = None
         self._workspaces = 0
+        self.timings: list[tuple[str, float, float]] = []  # (notebook, Run All wall seconds, seconds in the kernel)
 
     def start(self) -> Lab:
         from playwright.sync_api import sync_playwright
@@ -399,6 +420,12 @@ class Lab:
     def reload(self, page) -> None:
         page.reload()
         self.wait_ready(page)
+
+    def timing_lines(self) -> list[str]:
+        """One line per Run All: wall time in the browser and time spent in the kernel."""
+        lines = [f"{path:40s} {wall:6.1f} s wall  {kernel:6.1f} s in the kernel" for path, wall, kernel in self.timings]
+        wall, kernel = sum(t[1] for t in self.timings), sum(t[2] for t in self.timings)
+        return lines + [f"{len(self.timings)} Run All: {wall:.1f} s wall, {kernel:.1f} s in the kernel"]
 
     def save_failure(self, name: str) -> list[Path]:
         """Screenshot and text of every open page, under build/browser-failures/."""
