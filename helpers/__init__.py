@@ -12,8 +12,13 @@ The notebook API (what notebooks and the ``derm-assist`` command import):
 - ``triage``     Derm-Assist's Benign / Potentially Concerning / Uncertain rule, its disclaimer and review log
 - ``assessment`` assess one image (classify + triage + log): the one path behind the app, the CLI and CI
 - ``mvp``        the MVP as an ipywidgets app, and the same path without a front end
+- ``capture``    Data Capture on the learner's endpoint (answers only by default), its bucket, reading it back
+- ``monitoring`` outcome mix and confidence of captured answers over time, against a baseline, with a drift flag
+- ``workflow/``  the triage workflow: three Lambda-style handlers (``serialize_image``, ``classify_image``,
+                 ``confidence_filter``) and ``state_machine`` (its Step Functions definition, created and run here)
 - ``cleanup``    the endpoint report (status, owner, age, cost) and cleanup, for the CLI and notebook 99
-- ``costs``      rough cost of what is running, from a dated price table
+- ``prices``     the dated SageMaker price table (list prices, never live) that costs and the budget card read
+- ``costs``      rough cost of what is running, from that table
 - ``state``      the small state file that remembers the learner's endpoint
 - ``plots``      the charts the notebooks draw, each with alt text
 - ``accessibility`` palettes, WCAG contrast, alt text and screen-reader text
@@ -23,8 +28,9 @@ The notebook API (what notebooks and the ``derm-assist`` command import):
 - ``curveball/`` the five curveball cards and their exercises (cost, fairness, occlusion, privacy)
 
 Internals every layer uses (``core/``): ``config`` (paths and defaults), ``errors`` (one-line errors and
-how AWS errors map to them), ``aws`` (boto3 clients; mock or AWS), ``files`` (atomic writes),
-``progress`` (progress bars), ``display`` (text, HTML and widgets shown once, with a plain-text twin).
+how AWS errors map to them), ``aws`` (boto3 clients; mock or AWS), ``roles`` (the execution role, found
+as the SageMaker SDK finds it), ``files`` (atomic writes), ``progress`` (progress bars), ``display`` (text,
+HTML and widgets shown once, with a plain-text twin).
 
 Coach tooling (``coach/``): ``cli`` (the ``derm-assist`` console script), ``runner`` (papermill execution
 of every notebook and the HTML report).
@@ -32,7 +38,8 @@ of every notebook and the HTML report).
 Everything the local mock runs (``mock/``): ``server`` (moto + a toolkit-faithful InvokeEndpoint, quotas,
 faults), ``toolkit`` (what the Hugging Face inference toolkit accepts), ``standins`` (who answers for
 each model), ``recordings`` (+ ``recordings/``: a real ImageNet CNN's answers, replayed),
-``imagenet_local`` (that CNN running locally, optional).
+``imagenet_local`` (that CNN running locally, optional), ``capture`` (Data Capture files written to moto's S3
+as SageMaker writes them).
 
 Offline maintainer tools (``maintainer/``, never imported by notebooks): ``proxies`` (draws the synthetic
 skin proxies), ``labels`` (writes MobileNetV2's label file in ``data/``).

@@ -12,10 +12,15 @@ import base64
 import json
 import os
 import random
+import re
+import statistics
 import time
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from . import images, state
 from .core import aws
@@ -33,6 +38,14 @@ from .core.errors import (
 from .core.progress import progress_bar
 
 RETRY_BUDGET_SECONDS = 30.0
+
+# A first call counts as a cold start when it is this many times the warm median and at least this much
+# slower: a serverless endpoint scaling up from zero starts the container and loads the model (seconds);
+# a new HTTPS connection or the first request through a warm model costs a few hundred milliseconds.
+COLD_START_FACTOR = 3.0
+COLD_START_MIN_EXTRA_MS = 750.0
+
+_last_call: dict[str, float] = {}  # endpoint -> when this kernel last had an answer from it (epoch seconds)
 
 
 @dataclass(frozen=True)
@@ -67,15 +80,15 @@ class Classification:
     @property
     def stand_in(self) -> str | None:
         """Which mock stand-in answered (``recording``, ``live``, ``placeholder``, ``simulated``), None on AWS."""
+        return self.attribute("stand-in")
+
+    def attribute(self, key: str) -> str | None:
+        """One ``key=value`` of the response's ``CustomAttributes`` (the mock says there what answered)."""
         for part in self.custom_attributes.split(";"):
-            key, _, value = part.strip().partition("=")
-            if key == "stand-in":
+            name, _, value = part.strip().partition("=")
+            if name == key:
                 return value
         return None
-
-    @property
-    def cold_start(self) -> bool:
-        return "cold-start=true" in self.custom_attributes
 
     def as_row(self) -> dict:
         return {
@@ -107,6 +120,28 @@ class BatchResult:
 
         return pd.DataFrame([r.as_row() for r in self.results])
 
+    def stand_in_notice(self) -> str | None:
+        """One line saying which offline stand-ins answered instead of the deployed model; None when the real
+        model answered (on AWS nothing sets the stand-in attributes, so this only ever speaks on the mock)."""
+        answered = [r for r in self.results if r.stand_in]
+        if not answered:
+            return None
+        from . import models
+
+        requested = {r.attribute("requested-model") for r in answered}
+        names = " and ".join(sorted(getattr(models.find(m), "name", None) or str(m) for m in requested))
+        # "recorded efficientnet-lite0 on fun_images/dog.jpg" -> "recorded efficientnet-lite0": one entry per stand-in
+        kinds = Counter(re.sub(r" on \S+$", "", r.attribute("note") or r.stand_in) for r in answered)
+        what = "; ".join(f"{note} ({count} image{'s' if count != 1 else ''})" for note, count in kinds.items())
+        return (f"[MOCK] Offline stand-ins gave these answers, not {names}: {what}. "
+                f"On AWS, {names} itself answers: expect other scores, and for some images other labels.")
+
+    def say_where_answers_come_from(self) -> None:
+        """Print :meth:`stand_in_notice` when there is one (against the local mock); nothing on AWS."""
+        notice = self.stand_in_notice()
+        if notice:
+            print(notice)
+
     def report_failures(self) -> str:
         if not self.failures:
             return f"All {len(self.results)} images classified."
@@ -126,7 +161,8 @@ def parse_predictions(raw: bytes) -> list[Prediction]:
     return sorted(predictions, key=lambda p: p.score, reverse=True)
 
 
-def _request_body(payload: images.Payload, top_k: int) -> bytes:
+def request_body(payload: images.Payload, top_k: int) -> bytes:
+    """The JSON the pack sends: the Hugging Face toolkit's base64 ``inputs`` plus ``top_k``."""
     return json.dumps({"inputs": base64.b64encode(payload.body).decode("ascii"), "parameters": {"top_k": top_k}}).encode()
 
 
@@ -182,20 +218,40 @@ def classify(
     *,
     work_dir=None,
     budget_seconds: float = RETRY_BUDGET_SECONDS,
+    inference_id: str | None = None,
 ) -> Classification:
-    """Classify one image (a path, bytes or a PIL image) on ``endpoint`` (default: the remembered one)."""
+    """Classify one image (a path, bytes or a PIL image) on ``endpoint`` (default: the remembered one).
+
+    ``inference_id`` is sent as InvokeEndpoint's ``InferenceId``: Data Capture writes it next to the
+    captured answer, so requests can be grouped later without storing anything about the image.
+    """
+    name = str(image) if isinstance(image, (str, os.PathLike)) else "image"
+    return classify_payload(images.prepare_payload(image), endpoint, top_k, name=name, work_dir=work_dir,
+                            budget_seconds=budget_seconds, inference_id=inference_id)
+
+
+def classify_payload(
+    payload: images.Payload,
+    endpoint: str | None = None,
+    top_k: int = DEFAULT_TOP_K,
+    *,
+    name: str = "image",
+    work_dir=None,
+    budget_seconds: float = RETRY_BUDGET_SECONDS,
+    inference_id: str | None = None,
+) -> Classification:
+    """:func:`classify` for an image already cleaned by :func:`helpers.images.prepare_payload`."""
     if not isinstance(top_k, int) or top_k < 1:
         raise BadInputError(f"top_k must be a whole number of 1 or more, not {top_k!r}.")
     endpoint = endpoint or state.current_endpoint(work_dir)
-    name = str(image) if isinstance(image, (str, os.PathLike)) else "image"
-    payload = images.prepare_payload(image)
-    body = _request_body(payload, top_k)
+    body = request_body(payload, top_k)
     runtime = aws.runtime()
+    extra = {"InferenceId": inference_id} if inference_id else {}
     started = time.perf_counter()
     try:
         response, attempts = invoke_with_retries(
             lambda: runtime.invoke_endpoint(
-                EndpointName=endpoint, Body=body, ContentType="application/json", Accept="application/json"
+                EndpointName=endpoint, Body=body, ContentType="application/json", Accept="application/json", **extra
             ),
             action=f"Classifying {Path(name).name} on {endpoint}",
             budget_seconds=budget_seconds,
@@ -206,6 +262,7 @@ def classify(
         require_in_service(endpoint)  # the precise line: not found (and what exists), Creating, or Failed with its reason
         raise exc from None
     latency = (time.perf_counter() - started) * 1000
+    _last_call[endpoint] = time.time()
     return Classification(
         image=name,
         predictions=parse_predictions(response["Body"].read()),
@@ -245,3 +302,61 @@ def classify_many(
             batch.failures.append((str(path), str(exc)))
             batch.exit_codes.append(exc.exit_code)
     return batch
+
+
+# --- latency and cold starts, as a client sees them ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ColdStartVerdict:
+    """The first call against the ones after it, and how long the endpoint sat idle before it.
+
+    Judged only from what any client can observe on AWS: its own timings and the endpoint's
+    ``LastModifiedTime``. (The mock marks its simulated cold starts in a response header; nothing here
+    reads it.)
+    """
+
+    first_ms: float
+    warm_median_ms: float
+    idle_seconds: float | None = None
+
+    @property
+    def extra_ms(self) -> float:
+        return self.first_ms - self.warm_median_ms
+
+    @property
+    def likely(self) -> bool:
+        return self.extra_ms >= COLD_START_MIN_EXTRA_MS and self.first_ms >= COLD_START_FACTOR * self.warm_median_ms
+
+    def sentence(self, endpoint: str) -> str:
+        idle = f" after {_duration(self.idle_seconds)} idle" if self.idle_seconds is not None else ""
+        timings = f"{endpoint}: first call{idle} {self.first_ms:,.0f} ms, then a median of {self.warm_median_ms:,.0f} ms"
+        if self.likely:
+            return f"{timings}: {self.extra_ms / 1000:.1f} s extra on the first call, what a cold start looks like from the client."
+        return f"{timings}: no cold start to see (the endpoint was already warm, or it is not serverless)."
+
+
+def judge_cold_start(latencies_ms: Sequence[float], idle_seconds: float | None = None) -> ColdStartVerdict:
+    """Compare the first of several consecutive calls with the median of the rest (needs at least 2)."""
+    values = [float(v) for v in latencies_ms]
+    if len(values) < 2:
+        raise BadInputError("Judging a cold start needs at least 2 consecutive calls: the first, and one to compare it with.")
+    return ColdStartVerdict(values[0], statistics.median(values[1:]), idle_seconds)
+
+
+def idle_seconds(endpoint: str, now: float | None = None) -> float | None:
+    """Seconds since the endpoint last changed (``LastModifiedTime``) or this kernel last called it, whichever is later."""
+    try:
+        changed = aws.sagemaker().describe_endpoint(EndpointName=endpoint)["LastModifiedTime"].timestamp()
+    except (ClientError, BotoCoreError, KeyError):  # unknown endpoint, no permission: nothing said about idle time
+        changed = None
+    known = [t for t in (changed, _last_call.get(endpoint)) if t is not None]
+    return max(0.0, (now or time.time()) - max(known)) if known else None
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

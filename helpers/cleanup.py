@@ -83,6 +83,10 @@ def cleanup(name: str | None = None, *, everything: bool = False, older_than: st
     """Delete endpoint ``name`` (default: the remembered one), or with ``everything`` every endpoint of the pack
     (only those older than ``older_than``, e.g. ``"4h"``) and the configs and models left behind.
 
+    An endpoint goes with the data Data Capture wrote for it and the workflow made for it; ``everything`` also
+    removes captured data and workflows whose endpoint no longer exists (and the capture bucket, once no
+    endpoint of the pack is left).
+
     ``dry_run`` says what would be deleted and deletes nothing. Safe to re-run.
     """
     if name and everything:
@@ -106,7 +110,8 @@ def cleanup(name: str | None = None, *, everything: bool = False, older_than: st
         names = [name or state.current_endpoint(work_dir)]
     for target in names:
         if dry_run:
-            result.lines.append(f"would delete {target} (endpoint, its config and model)")
+            data = endpoint.delete_endpoint_data(target, dry_run=True, strict=False)
+            result.lines.append(f"would delete {target} (endpoint, its config and model" + "".join(f", {d}" for d in data) + ")")
             continue
         deleted = endpoint.delete_endpoint(target)
         state.forget_endpoint(target, work_dir)
@@ -119,6 +124,23 @@ def cleanup(name: str | None = None, *, everything: bool = False, older_than: st
         result.lines.append(_skip_line(kind, orphan, why))
     if orphans.found and not dry_run:
         endpoint.delete_orphans(orphans.found)
-    if not names and not orphans.found and not result.skipped:
+    leftovers = _leftover_data(set(names), dry_run) if everything else []
+    for item in leftovers:  # captured data and workflows whose endpoint is gone
+        result.lines.append(f"{'would delete' if dry_run else 'deleted'} leftover {item}")
+    if not names and not orphans.found and not result.skipped and not leftovers:
         result.lines.append("Nothing to clean up.")
     return result
+
+
+def _leftover_data(deleting: set[str], dry_run: bool) -> list[str]:
+    """Captured data (notebook 06) and state machines of endpoints that no longer exist, or are being deleted now.
+
+    When no endpoint of the pack is left, the pack's capture bucket goes too.
+    """
+    from . import capture
+    from .workflow import state_machine
+
+    existing = set(endpoint.all_endpoint_names())  # in a dry run, still including those listed for deletion
+    pack_left = [e for e in endpoint.list_pack_endpoints() if e.name not in deleting]
+    return (capture.delete_orphan_capture(existing - deleting, going=deleting, remove_bucket=not pack_left, dry_run=dry_run)
+            + state_machine.delete_workflows(keep=existing, dry_run=dry_run))

@@ -11,7 +11,7 @@ from .core.errors import DermAssistError
 
 @functools.cache
 def _price_table(region: str):
-    from .curveball.cost import load_prices
+    from .prices import load_prices
 
     return load_prices(region=region)
 
@@ -48,3 +48,15 @@ def format_age(age: timedelta | None) -> str:
         return f"{minutes}m"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m" if hours < 48 else f"{hours // 24}d{hours % 24}h"
+
+
+
+def capture_storage(bytes_per_request: float, requests_per_day: float, retention_days: int, region: str | None = None) -> dict:
+    """What keeping captured data costs once the lifecycle rule holds ``retention_days`` of it (steady state).
+
+    Returns the GB stored, the S3 price per GB-month, the USD a month and the date of the price.
+    """
+    prices = _price_table(region or aws.region())
+    stored_gb = float(bytes_per_request) * float(requests_per_day) * int(retention_days) / 1e9
+    price = prices.storage_per_gb_month()
+    return {"stored_gb": stored_gb, "usd_per_gb_month": price, "monthly_usd": stored_gb * price, "as_of": prices.as_of}

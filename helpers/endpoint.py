@@ -42,6 +42,7 @@ from .core.errors import (
     explain_aws_error,
 )
 from .core.progress import progress_bar
+from .core.roles import execution_role
 
 TAG_PROJECT, TAG_OWNER, TAG_CREATED, TAG_MODEL = "project", "owner", "created", "hf-model-id"
 # Poll quickly first (a mock is ready in seconds), then settle at AWS's usual pace.
@@ -188,43 +189,6 @@ def _resolve_image_uri(region: str, instance_type: str) -> str:
         py_version=HF_PY_VERSION,
         image_scope="inference",
         instance_type=instance_type,
-    )
-
-
-def execution_role(role_arn: str | None = None) -> str:
-    """The IAM role SageMaker assumes to run the container.
-
-    Order: ``role_arn``, ``$DERM_ASSIST_ROLE_ARN``, Studio's own execution role, the role behind an
-    assumed-role identity.
-    """
-    import os
-
-    chosen = role_arn or os.environ.get("DERM_ASSIST_ROLE_ARN")
-    if chosen:
-        if not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+", chosen):
-            raise BadInputError(f"{chosen!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).")
-        return chosen
-    if os.path.exists("/opt/ml/metadata/resource-metadata.json"):  # inside SageMaker Studio
-        try:
-            from sagemaker.core.helper.session_helper import get_execution_role
-
-            return get_execution_role()
-        except Exception:
-            pass
-    try:
-        arn = aws.client("sts").get_caller_identity()["Arn"]
-    except Exception as exc:
-        raise explain_aws_error(exc, action="Finding your execution role") from None
-    match = re.match(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/", arn)
-    if match:
-        partition, account, role = match.groups()
-        try:
-            return aws.client("iam").get_role(RoleName=role)["Role"]["Arn"]
-        except Exception:
-            return f"arn:{partition}:iam::{account}:role/{role}"
-    raise DermAssistError(
-        f"Your AWS identity ({arn}) is not a role, so it cannot be the SageMaker execution role. "
-        "Set DERM_ASSIST_ROLE_ARN=arn:aws:iam::<account>:role/<SageMaker role> or pass role_arn=."
     )
 
 
@@ -428,7 +392,7 @@ def deploy(
         sm.create_model(
             ModelName=model_name,
             ExecutionRoleArn=role,
-            PrimaryContainer={"Image": image, "Environment": spec.container_env()},
+            PrimaryContainer={"Image": image, "Environment": spec.container_env(serverless=serverless is not None)},
             Tags=tags,
         )
         sm.create_endpoint_config(
@@ -437,7 +401,7 @@ def deploy(
         sm.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=tags)
     except Exception as exc:
         _delete_quietly(config_name=config_name, model_name=model_name)  # do not leave half a deploy behind
-        raise explain_aws_error(exc, action=f"Deploying {model_id}") from None
+        raise explain_aws_error(exc, action=f"Deploying {model_id}", serverless=serverless is not None) from None
     if progress:
         print(f"Creating endpoint {name} for {model_id} on {serverless and 'serverless' or instance_type}.")
     return wait_until_in_service(name, progress=progress) if wait else describe(name)
@@ -475,15 +439,36 @@ def _delete_quietly(*, endpoint_name: str | None = None, config_name: str | None
 
 
 def delete_endpoint(name: str) -> list[str]:
-    """Delete the endpoint, its config and its model(s). Returns what was deleted; [] if it was already gone."""
+    """Delete the endpoint, its config and its model(s), then the data captured from it and its workflow.
+
+    Returns what was deleted; [] if nothing was left. Captured data can outlive its endpoint (SageMaker delivers
+    it a few minutes late), so it is looked for even when the endpoint is already gone.
+    """
     try:
         info = describe(name)
     except EndpointNotFoundError:
-        return []
+        return delete_endpoint_data(name, strict=False)
     deleted = _delete_quietly(endpoint_name=name, config_name=info.config_name)
     for model_name in info.model_names:
         deleted += _delete_quietly(model_name=model_name)
-    return deleted
+    return deleted + delete_endpoint_data(name, strict=False)
+
+
+def delete_endpoint_data(name: str, *, dry_run: bool = False, strict: bool = True) -> list[str]:
+    """The data captured from endpoint ``name`` (S3) and the pack's state machines made for it: delete or list.
+
+    ``strict=False``: a failure (e.g. a role without the pack's S3 permissions) becomes a line saying what was
+    not checked, so that deleting or swapping an endpoint never stops half-way because of it.
+    """
+    from . import capture
+    from .workflow import state_machine
+
+    try:
+        return capture.delete_capture(name, dry_run=dry_run) + state_machine.delete_workflows(name, dry_run=dry_run)
+    except DermAssistError as exc:
+        if strict:
+            raise
+        return [f"(captured data and workflows of {name} not checked: {exc})"]
 
 
 def parse_age(text: str) -> timedelta:
@@ -553,7 +538,7 @@ def _update_in_place(current: EndpointInfo, model_id: str, instance_type: str, s
         sm.create_model(
             ModelName=model_name, ExecutionRoleArn=execution_role(role_arn), Tags=tags,
             PrimaryContainer={"Image": image_uri(instance_type=instance_type if not serverless else DEFAULT_INSTANCE_TYPE),
-                              "Environment": spec.container_env()},
+                              "Environment": spec.container_env(serverless=serverless is not None)},
         )
         sm.create_endpoint_config(EndpointConfigName=config_name, ProductionVariants=[variant(model_name, instance_type, serverless)], Tags=tags)
         sm.update_endpoint(EndpointName=current.name, EndpointConfigName=config_name)
@@ -561,7 +546,7 @@ def _update_in_place(current: EndpointInfo, model_id: str, instance_type: str, s
         sm.add_tags(ResourceArn=arn, Tags=[t for t in tags if t["Key"] == TAG_MODEL])
     except Exception as exc:
         _delete_quietly(config_name=config_name, model_name=model_name)
-        raise explain_aws_error(exc, action=f"Updating {current.name} to {model_id}") from None
+        raise explain_aws_error(exc, action=f"Updating {current.name} to {model_id}", serverless=serverless is not None) from None
     if progress:
         print(f"Updating {current.name} in place to {model_id} (old and new instances run side by side until it switches).")
     info = wait_until_in_service(current.name, progress=progress)

@@ -31,6 +31,10 @@ IMAGE_CLASSIFICATION = "image-classification"
 # A revision of None deploys the model repository's main branch (HF_MODEL_REVISION is then not set).
 UNPINNED = None
 
+# The SageMaker inference toolkit's setting for how many model-server workers (each with its own copy of
+# the model) the container starts; unset, one per vCPU.
+MODEL_SERVER_WORKERS_ENV = "SAGEMAKER_MODEL_SERVER_WORKERS"
+
 # The kinds of stand-in the local mock can answer with (helpers/mock/standins.py implements each).
 STANDIN_IMAGENET = "imagenet"  # recordings of a real ImageNet CNN, or that CNN live, else a placeholder
 STANDIN_SIMULATED_SKIN = "simulated-skin"  # colour/shape rules over the skin ViT's 7 labels
@@ -120,11 +124,17 @@ class ModelSpec:
     def card_path(self) -> Path:
         return REPO_ROOT / self.card
 
-    def container_env(self) -> dict[str, str]:
-        """The Hugging Face inference container's environment for this model."""
+    def container_env(self, *, serverless: bool = False) -> dict[str, str]:
+        """The Hugging Face inference container's environment for this model.
+
+        Serverless: one model-server worker. The server otherwise starts one worker per vCPU it sees, each
+        loading its own copy of the model into the endpoint's fixed memory.
+        """
         env = {"HF_MODEL_ID": self.id, "HF_TASK": self.task}
         if self.revision:
             env["HF_MODEL_REVISION"] = self.revision
+        if serverless:
+            env[MODEL_SERVER_WORKERS_ENV] = "1"
         return env
 
 
@@ -144,6 +154,11 @@ MOBILENET_V2 = ModelSpec(
     card="model_cards/mobilenet_v2.md",
     serverless_memory_mb=2048,  # about 14 MB of weights; the container and torch need the rest
     geometry=InputGeometry(shortest_edge=256, center_crop=(224, 224)),
+    # The commit that added model.safetensors (PR #4, merged into main as "Adding `safetensors` variant of
+    # this model (#4)"; same files as main since Oct 2023). It must hold safetensors weights: the inference
+    # toolkit checks main for *.safetensors and, finding them, downloads only those at the pinned revision,
+    # so an older commit with pytorch_model.bin alone would load no weights.
+    revision="5e58f27900895c96ce19c9acf60d0f30220c3424",
 )
 
 _SKIN_LABELS = (
@@ -167,6 +182,7 @@ SKIN_VIT = ModelSpec(
     card="model_cards/skin_cancer_vit.md",
     serverless_memory_mb=3072,  # ViT-Base: about 350 MB of weights
     geometry=InputGeometry(size=(224, 224)),
+    revision="632bf0f7e84e228a99320b4bfb05a5c39a66f0a1",  # main since 19 Mar 2024: "Upload ViTForImageClassification"
     triage=TriageMapping(concerning=_SKIN_CONCERNING, benign=frozenset(_SKIN_LABELS) - _SKIN_CONCERNING),
 )
 

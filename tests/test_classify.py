@@ -1,6 +1,7 @@
 """classify(): typed predictions, retries for what is transient, one line for the rest."""
 
 import random
+import statistics
 
 import pytest
 from botocore.exceptions import ClientError
@@ -96,3 +97,83 @@ def test_batch_survives_throttling_storm(deployed):
 
     assert len(batch.results) == len(list_images(FUN_IMAGES_DIR)) and not batch.failures
     assert any(r.attempts > 1 for r in batch.results)
+
+
+# --- cold starts, judged from what a client can observe -------------------------------------------------
+
+
+@pytest.mark.parametrize("latencies,likely", [
+    ([9500, 120, 110, 130], True),    # a serverless scale-up: seconds on the first call
+    ([450, 120, 110, 130], False),    # a new connection's few hundred ms is not a cold start
+    ([2600, 1400, 1500, 1450], False),  # slow throughout: nothing special about the first call
+    ([130, 120, 110], False),
+])
+def test_a_cold_start_is_a_first_call_much_slower_than_the_rest(latencies, likely):
+    verdict = classify.judge_cold_start(latencies, idle_seconds=600)
+    assert verdict.likely is likely
+    assert verdict.warm_median_ms == statistics.median(latencies[1:])
+    sentence = verdict.sentence("derm-assist-x")
+    assert "after 10 min idle" in sentence and ("cold start looks like" in sentence) is likely
+
+
+def test_one_call_cannot_be_judged():
+    with pytest.raises(BadInputError):
+        classify.judge_cold_start([900])
+
+
+def _timed_calls(name, n=4):
+    return [classify.classify(FUN_IMAGES_DIR / "dog.jpg", name, top_k=1) for _ in range(n)]
+
+
+def test_a_serverless_cold_start_is_seen_from_the_client_alone(mock_aws):
+    from helpers import endpoint
+
+    mock_aws.state.settings.cold_start_seconds = 1.2
+    info = endpoint.deploy(name="derm-assist-sls", serverless=endpoint.ServerlessSpec(2048, 1), progress=False)
+    idle = classify.idle_seconds(info.name)
+    assert idle is not None and 0 <= idle < 30  # since it became InService moments ago
+    first = _timed_calls(info.name)
+    verdict = classify.judge_cold_start([r.latency_ms for r in first], idle)
+    # The mock marks the cold starts it simulates; only this test reads the mark, to check the judgement.
+    assert verdict.likely and "cold-start=true" in first[0].custom_attributes
+    assert classify.idle_seconds(info.name) < 5  # this kernel just called it
+    again = _timed_calls(info.name)
+    assert not classify.judge_cold_start([r.latency_ms for r in again]).likely
+    assert not any("cold-start" in r.custom_attributes for r in again)
+
+
+def test_a_real_time_endpoint_shows_no_cold_start(deployed):
+    results = _timed_calls(deployed.name)
+    assert not classify.judge_cold_start([r.latency_ms for r in results]).likely
+
+
+def test_idle_time_of_an_unknown_endpoint_is_unknown(mock_aws):
+    assert classify.idle_seconds("derm-assist-nobody") is None
+
+
+def test_nothing_outside_the_mock_reads_its_cold_start_mark():
+    from helpers.core.config import PACKAGE_DIR
+
+    readers = [p.relative_to(PACKAGE_DIR).as_posix() for p in PACKAGE_DIR.rglob("*.py")
+               if "mock" not in p.parts and "cold-start=" in p.read_text()]
+    assert readers == []
+
+
+# --- saying where the answers come from ------------------------------------------------------------------
+
+
+def test_a_batch_from_the_mock_says_which_stand_in_answered(deployed, capsys):
+    batch = classify.classify_many([FUN_IMAGES_DIR], deployed.name, progress=False)
+    notice = batch.stand_in_notice()
+    assert notice.startswith("[MOCK]") and "not MobileNetV2" in notice and "recorded efficientnet-lite0" in notice
+    assert f"({len(batch.results)} images)" in notice and "On AWS, MobileNetV2 itself answers" in notice
+    batch.say_where_answers_come_from()
+    assert capsys.readouterr().out.strip() == notice
+
+
+def test_answers_from_the_real_model_need_no_notice(capsys):
+    real = classify.Classification("dog.jpg", [classify.Prediction("German shepherd", 0.9)], "derm-assist-x", 80.0)
+    batch = classify.BatchResult(results=[real])
+    assert batch.stand_in_notice() is None
+    batch.say_where_answers_come_from()
+    assert capsys.readouterr().out == ""

@@ -191,20 +191,40 @@ def test_cleanup_notebook_path_deletes_the_remembered_endpoint_or_says_there_is_
 # --- least-privilege IAM policy ------------------------------------------------------------------------
 
 
+# S3's IAM actions are not its API names (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html).
+S3_ACTIONS = {
+    "head_bucket": "s3:ListBucket", "list_objects_v2": "s3:ListBucket", "create_bucket": "s3:CreateBucket",
+    "delete_bucket": "s3:DeleteBucket", "put_bucket_tagging": "s3:PutBucketTagging", "get_bucket_tagging": "s3:GetBucketTagging",
+    "put_public_access_block": "s3:PutBucketPublicAccessBlock",
+    "get_bucket_lifecycle_configuration": "s3:GetLifecycleConfiguration",
+    "put_bucket_lifecycle_configuration": "s3:PutLifecycleConfiguration",
+    "get_object": "s3:GetObject", "delete_objects": "s3:DeleteObject",
+}
+
+
 def actions_the_pack_calls() -> set[str]:
     """Every AWS API the helpers and notebooks call, as IAM actions (found in the source)."""
     sources = [p.read_text() for p in PACKAGE_DIR.rglob("*.py") if "mock" not in p.parts]
     for nb in NOTEBOOKS_DIR.glob("*.ipynb"):
         sources += ["".join(c["source"]) for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code"]
     text = "\n".join(sources)
-    camel = lambda snake: "".join(part.title() for part in snake.split("_"))
+
+    def camel(snake: str) -> str:
+        return "".join(part.title() for part in snake.split("_"))
+
+    sm, s3, sfn = r"\b(?:sm|aws\.sagemaker\(\))", r"\b(?:s3|aws\.client\(\"s3\"\))", r"\b(?:sfn|aws\.client\(\"stepfunctions\"\))"
     found = set()
-    for pattern, service in ((r"\b(?:sm|aws\.sagemaker\(\))\.(?!get_paginator|meta)([a-z_]+)\(", "sagemaker"),
-                             (r"get_paginator\(\"([a-z_]+)\"\)", "sagemaker"),
+    for pattern, service in ((sm + r"\.(?!get_paginator|meta)([a-z_]+)\(", "sagemaker"),
+                             (sm + r"\.get_paginator\(\"([a-z_]+)\"\)", "sagemaker"),
                              (r"\b(?:runtime|aws\.runtime\(\))\.([a-z_]+)\(", "sagemaker"),
                              (r"aws\.client\(\"sts\"\)\.([a-z_]+)\(", "sts"),
-                             (r"aws\.client\(\"iam\"\)\.([a-z_]+)\(", "iam")):
+                             (r"aws\.client\(\"iam\"\)\.([a-z_]+)\(", "iam"),
+                             (sfn + r"\.(?!get_paginator|meta)([a-z_]+)\(", "states"),
+                             (sfn + r"\.get_paginator\(\"([a-z_]+)\"\)", "states")):
         found |= {f"{service}:{camel(m)}" for m in re.findall(pattern, text)}
+    for call in re.findall(s3 + r"\.(?!meta)(?:get_paginator\(\")?([a-z_0-9]+)", text):
+        assert call in S3_ACTIONS, f"s3 {call}: add its IAM action to S3_ACTIONS (and to the policy)"
+        found.add(S3_ACTIONS[call])
     return found
 
 
@@ -216,7 +236,8 @@ def test_iam_policy_allows_exactly_what_the_pack_calls():
         actions = statement["Action"]
         allowed |= {actions} if isinstance(actions, str) else set(actions)
     used = actions_the_pack_calls()
-    assert {"sagemaker:CreateEndpoint", "sagemaker:InvokeEndpoint", "sagemaker:ListEndpoints", "sts:GetCallerIdentity"} <= used
+    assert {"sagemaker:CreateEndpoint", "sagemaker:InvokeEndpoint", "sagemaker:ListEndpoints", "sts:GetCallerIdentity",
+            "s3:PutLifecycleConfiguration", "s3:DeleteObject", "states:CreateStateMachine", "states:TagResource"} <= used
     assert used - allowed == set(), "called but not allowed"
     assert allowed - used == {"iam:PassRole"}, "allowed but never called (PassRole is what CreateModel needs)"
 
@@ -233,3 +254,10 @@ def test_iam_policy_limits_writes_to_the_packs_resources():
             assert statement["Condition"]["StringEquals"]["aws:RequestTag/project"] == "derm-assist-workshop"
         if any(a.startswith("sagemaker:Delete") for a in actions):
             assert statement["Condition"]["StringEquals"]["aws:ResourceTag/project"] == "derm-assist-workshop"
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        if any(a.startswith("s3:") for a in actions):  # only the pack's capture bucket, never the account's others
+            assert all(r.startswith("arn:aws:s3:::derm-assist-sagemaker-") for r in resources), statement["Sid"]
+        if any(re.match(r"states:(Create|Update|Delete|Tag)", a) for a in actions):
+            assert all(r.endswith(":stateMachine:derm-assist-*") for r in resources), statement["Sid"]
+            tag = "RequestTag" if any(a.startswith("states:Create") for a in actions) else "ResourceTag"
+            assert statement["Condition"]["StringEquals"][f"aws:{tag}/project"] == "derm-assist-workshop"

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from helpers import endpoint, state
+from helpers import endpoint, models, state
 from helpers.core import aws
 from helpers.core.config import PROJECT_TAG
 from helpers.core.errors import BadInputError, EndpointNotFoundError, EndpointNotReadyError
@@ -18,7 +18,8 @@ def test_deploy_creates_three_tagged_resources(deployed):
     assert deployed.name == "derm-assist-tester-mobilenet-v2-1-0-224"
     model = sm.describe_model(ModelName=deployed.model_names[0])
     env = model["PrimaryContainer"]["Environment"]
-    assert env == {"HF_MODEL_ID": MOBILENET_V2_ID, "HF_TASK": "image-classification"}
+    assert env == {"HF_MODEL_ID": MOBILENET_V2_ID, "HF_TASK": "image-classification",
+                   "HF_MODEL_REVISION": models.MOBILENET_V2.revision}  # real-time: no worker cap
     assert "huggingface-pytorch-inference" in model["PrimaryContainer"]["Image"] and "cpu" in model["PrimaryContainer"]["Image"]
     for arn in (model["ModelArn"], sm.describe_endpoint(EndpointName=deployed.name)["EndpointArn"]):
         tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=arn)["Tags"]}
@@ -38,6 +39,16 @@ def test_serverless_deploy(mock_aws):
     info = endpoint.deploy(name="sls", serverless=endpoint.ServerlessSpec(2048, 1), progress=False)
     assert info.serverless == endpoint.ServerlessSpec(2048, 1)
     assert info.kind == "serverless 2048 MB"
+
+
+@pytest.mark.parametrize("spec", models.ALL, ids=lambda s: s.name)
+def test_serverless_gets_the_registry_memory_and_one_model_server_worker(mock_aws, spec):
+    serverless = endpoint.ServerlessSpec.for_model(spec.id)
+    assert serverless.memory_mb == spec.serverless_memory_mb
+    info = endpoint.deploy(spec.id, name="derm-assist-sls", serverless=serverless, progress=False)
+    assert info.kind == f"serverless {spec.serverless_memory_mb} MB"
+    env = aws.sagemaker().describe_model(ModelName=info.model_names[0])["PrimaryContainer"]["Environment"]
+    assert env["SAGEMAKER_MODEL_SERVER_WORKERS"] == "1" and env["HF_MODEL_REVISION"] == spec.revision
 
 
 def test_bad_serverless_memory_is_bad_input():

@@ -1,6 +1,7 @@
 """The model registry: one spec per model, each fact once, and the label spaces the real models return."""
 
 import json
+import re
 
 import pytest
 
@@ -72,9 +73,21 @@ def test_a_spec_refuses_facts_that_cannot_be_right(change, match):
 
 
 def test_container_environment_and_revision():
-    assert models.MOBILENET_V2.container_env() == {"HF_MODEL_ID": models.MOBILENET_V2_ID, "HF_TASK": "image-classification"}
-    pinned = models.ModelSpec(**{**vars(models.SKIN_VIT), "revision": "0123abcd" * 5})
-    assert pinned.container_env()["HF_MODEL_REVISION"] == "0123abcd" * 5
+    assert models.MOBILENET_V2.container_env() == {"HF_MODEL_ID": models.MOBILENET_V2_ID, "HF_TASK": "image-classification",
+                                                   "HF_MODEL_REVISION": models.MOBILENET_V2.revision}
+    unpinned = models.ModelSpec(**{**vars(models.SKIN_VIT), "revision": models.UNPINNED})
+    assert "HF_MODEL_REVISION" not in unpinned.container_env()
+
+
+def test_every_model_is_pinned_to_a_full_commit():
+    for spec in models.ALL:
+        assert re.fullmatch(r"[0-9a-f]{40}", spec.revision or ""), f"{spec.id}: pin HF_MODEL_REVISION to a 40-hex commit"
+    assert len({spec.revision for spec in models.ALL}) == len(models.ALL)
+
+
+def test_serverless_runs_one_model_server_worker():
+    assert models.SKIN_VIT.container_env(serverless=True)["SAGEMAKER_MODEL_SERVER_WORKERS"] == "1"
+    assert "SAGEMAKER_MODEL_SERVER_WORKERS" not in models.SKIN_VIT.container_env()  # real-time: one per vCPU
 
 
 def test_every_spec_has_a_card_a_stand_in_and_a_serverless_size():

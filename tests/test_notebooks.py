@@ -37,13 +37,30 @@ def test_every_notebook_executes(executed):
     failed = {name: r.error for name, r in executed.items() if not r.ok}
     assert not failed
     names = set(executed)
-    assert {"00_preflight.ipynb", "01_deploy_mobilenet.ipynb", "02_fun_images.ipynb", "03_skin_proxies.ipynb", "99_cleanup.ipynb"} <= names
+    assert {"00_preflight.ipynb", "01_deploy_mobilenet.ipynb", "02_fun_images.ipynb", "03_skin_proxies.ipynb",
+            "06_production_path.ipynb", "99_cleanup.ipynb"} <= names
 
 
-def test_all_notebooks_within_the_time_target(executed):
+def test_notebook_wall_times_are_reported(executed):
+    # Wall time is a benchmark figure (`make benchmark`), not a test: on a loaded machine it says nothing.
     total = sum(r.seconds for r in executed.values())
     print(f"notebooks: {total:.1f} s in total")
-    assert total < 180  # the 60 s target is reported by `make benchmark`; this only catches a hang
+    assert all(r.seconds > 0 for r in executed.values())
+
+
+def test_a_hung_cell_fails_its_notebook_instead_of_blocking_the_run(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
+                                            "language_info": {"name": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell("INTERACTIVE = True", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("import time\ntime.sleep(60)")]
+    path = tmp_path / "00_hangs.ipynb"
+    nbformat.write(nb, path)
+    runs = runner.run_all(tmp_path / "out", [path], with_mock=False, report=False, cell_timeout=2)
+    assert len(runs) == 1 and not runs[0].ok
+    assert runs[0].seconds < 30
+    assert "timed out" in runs[0].error.lower() or "timeout" in runs[0].error.lower()
 
 
 def test_preflight_passes_against_the_mock(executed):
@@ -67,6 +84,16 @@ def test_fun_images_are_right_and_confident(executed):
     assert set(fun.stand_in) == {"recording"}
 
 
+def test_offline_numbers_are_named_as_the_stand_ins_they_are(executed):
+    from helpers import models
+
+    for name, model in (("02_fun_images.ipynb", models.MOBILENET_V2), ("03_skin_proxies.ipynb", models.MOBILENET_V2),
+                        ("04_derm_assist_mvp.ipynb", models.SKIN_VIT)):
+        assert f"[MOCK] Offline stand-ins gave these answers, not {model.name}" in text_of(OUT / name), name
+    assert "efficientnet-lite0" in text_of(OUT / "02_fun_images.ipynb")
+    assert "simulated skin classifier" in text_of(OUT / "04_derm_assist_mvp.ipynb")
+
+
 def test_skin_proxies_are_far_less_confident(executed):
     fun = pd.read_csv(OUT / "work" / "results" / "fun_images_mobilenet.csv")
     proxies = pd.read_csv(OUT / "work" / "results" / "skin_proxies_mobilenet.csv", keep_default_na=False)
@@ -83,9 +110,26 @@ def test_figures_have_alt_text(executed):
         assert figure.with_suffix(".txt").read_text().strip()
 
 
+def test_production_path_captures_answers_only_and_flags_drift(executed):
+    text = text_of(OUT / "06_production_path.ipynb")
+    assert "Capture started: True | inputs captured: False" in text
+    assert "Every request captured: True" in text and "Any photo captured: False" in text
+    assert "Baseline set within tolerance: True" in text and "Photos that are not skin flagged: True" in text
+    assert "Drifted proxies flagged: True" in text
+    assert "Low-confidence answers routed to review, with the reason: True" in text and "Confident answers got an outcome: True" in text
+    assert '"endpointInput"' not in text and '"endpointOutput"' in text  # the raw record shown has no input
+    assert (OUT / "work" / "figures" / "06_monitoring_over_time.txt").read_text().count("DRIFT") >= 3
+    from helpers.worksheets import RiskRegister
+    from helpers.worksheets.dpia import SPEC as DPIA
+
+    assert any(r["source"] == "monitoring (notebook 06)" for r in RiskRegister(OUT / "work").risks)
+    assert "outputs only" in DPIA.load(OUT / "work").data["data_categories"]
+
+
 def test_cleanup_leaves_nothing_running(executed):
     text = text_of(OUT / "99_cleanup.ipynb")
     assert "0 endpoint(s) of the pack still running." in text
+    assert "captured file(s) in s3://" in text and "0 captured file(s) of yours left in S3." in text
 
 
 def test_report_links_every_notebook(executed):

@@ -255,9 +255,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("endpoints", cmd_endpoints, "List the pack's endpoints (found by tag) with status, age and estimated cost.")
     p.add_argument("--owner", help="only this owner's endpoints")
 
-    p = add("cleanup", cmd_cleanup, "Delete an endpoint with its config and model (default: the remembered one).")
+    p = add("cleanup", cmd_cleanup, "Delete an endpoint with its config and model, the data captured from it and its workflow "
+                                    "(default: the remembered endpoint).")
     p.add_argument("name", nargs="?", help="endpoint to delete")
-    p.add_argument("--all", action="store_true", help="every endpoint of the pack in the account (coaches)")
+    p.add_argument("--all", action="store_true",
+                   help="every endpoint of the pack in the account, and captured data or workflows left without one (coaches)")
     p.add_argument("--older-than", metavar="AGE", help="with --all: only those older than AGE, e.g. 4h, 90m, 2d")
     p.add_argument("--dry-run", action="store_true", help="say what would be deleted, delete nothing")
     work(p)

@@ -18,25 +18,13 @@ from pathlib import Path
 
 from ..core.config import NOTEBOOKS_DIR, REPO_ROOT
 from ..core.errors import BadInputError, DermAssistError, redact
+from ..curveball.cards import card_ids, get_card
 
 KERNEL_NAME = "python3"  # Studio's kernel names do not exist in CI: always pass one explicitly
-CURVEBALL_CARDS = ("budget-cut", "data-bias", "regulatory-scrutiny", "accessibility", "gdpr-marketing")
+CURVEBALL_CARDS = card_ids()  # the curveball notebook runs once per card
 CURVEBALL_NOTEBOOK = "05_curveball.ipynb"
-
-
-def _ipc_kernel_manager():
-    """A kernel manager that talks to the kernel over local IPC sockets instead of unencrypted TCP."""
-    import tempfile
-
-    from jupyter_client.manager import KernelManager
-
-    class IPCKernelManager(KernelManager):
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self.transport = "ipc"
-            self.ip = str(Path(tempfile.mkdtemp(prefix="derm-assist-kernel-")) / "kernel")
-
-    return IPCKernelManager
+# A cell that runs longer than this is hung (the slowest, a serverless redeploy against the mock, takes seconds).
+CELL_TIMEOUT_SECONDS = 300
 
 
 @dataclass
@@ -55,11 +43,15 @@ def notebooks(folder: Path = NOTEBOOKS_DIR) -> list[Path]:
 
 
 def plan(selected: list[Path], cards: tuple[str, ...] = CURVEBALL_CARDS) -> list[tuple[Path, str, dict]]:
-    """(notebook, output name, parameters) for each execution; the curveball runs once per card."""
+    """(notebook, output name, parameters) for each execution; the curveball runs once per card.
+
+    Card ids are checked (and spelled as the cards spell them) before anything runs.
+    """
+    ids = [get_card(card).id for card in cards]
     runs = []
     for nb in selected:
         if nb.name == CURVEBALL_NOTEBOOK:
-            runs += [(nb, f"{nb.stem}--{card}.ipynb", {"CURVEBALL": card}) for card in cards]
+            runs += [(nb, f"{nb.stem}--{card}.ipynb", {"CURVEBALL": card}) for card in ids]
         else:
             runs.append((nb, nb.name, {}))
     return runs
@@ -76,11 +68,13 @@ def run_all(
     stop_on_error: bool = False,
     report: bool = True,
     faults: dict | None = None,
+    cell_timeout: float = CELL_TIMEOUT_SECONDS,
 ) -> list[NotebookRun]:
     """Execute the notebooks (all by default) into ``out_dir`` and write the report.
 
     ``faults`` (mock only), e.g. ``{"throttle_rate": 0.2, "model_error_rate": 0.05}``, are injected into the
     mock before the first notebook: a rehearsal of a bad day on AWS. How often each fired is in the report.
+    A cell running longer than ``cell_timeout`` seconds fails its notebook (a hang, not a slow machine).
     """
     import papermill as pm
 
@@ -93,6 +87,7 @@ def run_all(
     selected = selected or notebooks()
     if not selected:
         raise BadInputError(f"No notebooks found in {NOTEBOOKS_DIR}.")
+    executions = plan(selected, cards)  # an unknown card id fails here, before the mock starts
     if faults and not with_mock:
         raise BadInputError("Faults can only be injected into the local mock: run with the mock.")
 
@@ -113,22 +108,21 @@ def run_all(
                     try:
                         control(mock.url, "faults", {"global": faults})
                     except Exception as exc:  # urllib's HTTPError carries the mock's reason in its body
-                        reason = getattr(exc, "read", lambda: str(exc).encode())().decode(errors="replace")
+                        reason = exc.read().decode(errors="replace") if hasattr(exc, "read") else str(exc)
                         raise BadInputError(f"The mock refused the faults {faults}: {reason}") from None
                     print(f"Faults injected for the whole run: {faults}")
             os.environ["DERM_ASSIST_WORK_DIR"] = str(work)  # the notebooks' WORK_DIR=None resolves to it
             os.environ["DERM_ASSIST_NONINTERACTIVE"] = "1"
             os.environ.setdefault("DERM_ASSIST_OWNER", "workshop-ci")
             os.environ["MPLBACKEND"] = "Agg"
-            for notebook, output_name, params in plan(selected, cards):
+            for notebook, output_name, params in executions:
                 output = out_dir / output_name
                 parameters = {"INTERACTIVE": False, **params, **(extra_parameters or {})}
                 started = time.perf_counter()
                 try:
                     pm.execute_notebook(
                         str(notebook), str(output), parameters=parameters, kernel_name=KERNEL_NAME,
-                        cwd=str(notebook.parent), progress_bar=False, log_output=False,
-                        kernel_manager_class=_ipc_kernel_manager(),
+                        cwd=str(notebook.parent), progress_bar=False, log_output=False, execution_timeout=cell_timeout,
                     )
                     run = NotebookRun(notebook.name, output, time.perf_counter() - started, True, parameters=parameters)
                 except Exception as exc:  # papermill raises PapermillExecutionError with the cell's error

@@ -19,6 +19,10 @@ PROJECT_TAG = "derm-assist-workshop"
 DEFAULT_INSTANCE_TYPE = "ml.m5.large"
 DEFAULT_REGION = "eu-west-2"
 
+# Written by SageMaker Studio (and notebook instances) for the kernel: domain, user profile or space,
+# and sometimes the execution role.
+STUDIO_METADATA_FILE = Path("/opt/ml/metadata/resource-metadata.json")
+
 # Hugging Face PyTorch inference DLC: recent enough that JSON base64 inputs decode (transformers >= 4.32).
 HF_TRANSFORMERS_VERSION = "4.51.3"
 HF_PYTORCH_VERSION = "2.6.0"
@@ -40,6 +44,7 @@ MOCK_PORT = 5055
 MOCK_DEPLOY_SECONDS = 1.5  # how long a new endpoint stays Creating
 MOCK_COLD_START_SECONDS = 1.0  # first call to a serverless endpoint
 MOCK_INSTANCE_QUOTA = 2  # instances per type, like a sandbox account
+MOCK_SERVERLESS_CONCURRENCY_QUOTA = 20  # total MaxConcurrency across the account's serverless endpoints
 
 SKIN_PROXIES_SEED = 20261123  # the synthetic skin proxies are drawn from this seed
 

@@ -69,7 +69,7 @@ class RestartHint:
         from IPython.display import display
 
         display(self._repr_mimebundle_(), raw=True)
-        show_html(f'<p style="{NOTE_STYLE}">ⓘ {html.escape(self.restart_hint)}</p>', self.restart_hint)
+        show_html(f'<p style="{NOTE_STYLE}">{html.escape(self.restart_hint)}</p>', self.restart_hint)
 
 
 @cache

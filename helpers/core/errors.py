@@ -61,6 +61,10 @@ class CredentialsError(DermAssistError):
     """No AWS credentials, or they have expired."""
 
 
+class RoleNotFoundError(DermAssistError):
+    """No IAM role that SageMaker could run the container as was found (an IAM user, no metadata, no ARN)."""
+
+
 class QuotaExceededError(DermAssistError):
     """The account's instance quota is used up (``ResourceLimitExceeded``)."""
 
@@ -133,8 +137,14 @@ def is_transient_model_error(exc: BaseException) -> bool:
     return "server error" in message or "timed out" in message
 
 
-def explain_aws_error(exc: BaseException, *, action: str, endpoint: str | None = None) -> DermAssistError:
-    """Turn a botocore error into the one-line error a learner should read."""
+def explain_aws_error(
+    exc: BaseException, *, action: str, endpoint: str | None = None, serverless: bool | None = None
+) -> DermAssistError:
+    """Turn a botocore error into the one-line error a learner should read.
+
+    ``serverless``: whether the call deployed a serverless endpoint, when the caller knows (it decides which
+    quota a ``ResourceLimitExceeded`` is about; otherwise the message tells).
+    """
     from botocore.exceptions import ConnectionError as BotoConnectionError
     from botocore.exceptions import NoCredentialsError, NoRegionError, ReadTimeoutError
 
@@ -163,9 +173,19 @@ def explain_aws_error(exc: BaseException, *, action: str, endpoint: str | None =
             "Restart the Studio session or refresh your sandbox credentials, then re-run the cell."
         )
     if code == "ResourceLimitExceeded":
+        about_serverless = serverless if serverless is not None else "serverless" in message.lower()
+        if about_serverless:
+            return QuotaExceededError(
+                f"{action}: the account's serverless quota is used up ({message}). Every serverless endpoint's max "
+                "concurrency counts against one regional total, which sandboxes keep small: delete a serverless endpoint "
+                "you no longer need (`derm-assist endpoints`, then `derm-assist cleanup NAME`), deploy with a max "
+                "concurrency of 1, or ask for more in Service Quotas."
+            )
         return QuotaExceededError(
-            f"{action}: the account's quota is used up ({message}). Delete an endpoint you no longer need "
-            "(`derm-assist endpoints`, then `derm-assist cleanup NAME`), deploy with --serverless, or pick a smaller instance type."
+            f"{action}: the account's instance quota for endpoints is used up ({message}); sandbox accounts often allow "
+            "0 or 1 instance of a type. Delete an endpoint you no longer need (`derm-assist endpoints`, then "
+            "`derm-assist cleanup NAME`), deploy serverless, which uses no instances (SERVERLESS = True in notebook 01, "
+            "--serverless on the command line), pick a smaller instance type, or ask for more in Service Quotas."
         )
     if code in ("AccessDeniedException", "AccessDenied"):
         return CredentialsError(f"{action}: access denied ({message}). Ask your coach to attach the pack's IAM policy (iam/derm-assist-policy.json).")

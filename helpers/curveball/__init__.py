@@ -9,6 +9,6 @@
 Accessibility (the fourth card) lives in :mod:`helpers.accessibility`, because every chart uses it.
 """
 
-from .cards import Card, card_ids, deal, deal_groups, get_card, list_cards
+from .cards import Card, canonical_id, card_ids, deal, deal_groups, get_card, list_cards
 
-__all__ = ["Card", "card_ids", "deal", "deal_groups", "get_card", "list_cards"]
+__all__ = ["Card", "canonical_id", "card_ids", "deal", "deal_groups", "get_card", "list_cards"]

@@ -1,7 +1,8 @@
 """The five curveball cards, as data, and a reproducible way to deal them.
 
 A card is a changed constraint: its scenario, hints, exercise steps, the risk-register entries and
-MoSCoW changes it suggests, and questions for the reflection. ``deal("random", seed=7)`` always
+MoSCoW changes it suggests, and questions for the reflection. This module owns the card ids and
+their one spelling (``budget-cut``): the runner, the curveball notes and the exercises read them here. ``deal("random", seed=7)`` always
 gives the same card; ``deal(seed=7, group=i)`` gives each group ``i`` a different card while there
 are cards left, so a coach can reproduce a whole session's deal from one seed.
 """
@@ -37,11 +38,6 @@ class Card:
     moscow_changes: tuple[dict, ...]
     reflection: tuple[str, ...]
     tools: tuple[str, ...]
-
-    @property
-    def notes_id(self) -> str:
-        """The id as the curveball-notes worksheet spells it (``budget_cut``)."""
-        return self.id.replace("-", "_")
 
     def to_markdown(self) -> str:
         """The card as Markdown, for display in a notebook or printing."""
@@ -100,7 +96,8 @@ _CARDS = (
             "cost, and which still meet the user story?",
             "Draw plot_cost_vs_traffic(prices, traffic) and read the break-even point: at how many requests a "
             "day would real-time become cheaper than serverless?",
-            "Redeploy the current model as a serverless endpoint (memory 3072 MB, max concurrency 5).",
+            "Redeploy the current model as a serverless endpoint (3072 MB of memory for the skin ViT, max "
+            "concurrency 2).",
             "Measure latency: time the first request after deployment or after a long idle spell (a cold "
             "start), then ten warm requests. Record the median and the worst.",
             "Delete the endpoint you no longer need and check the endpoint list shows what you expect.",
@@ -218,8 +215,8 @@ _CARDS = (
             "open the model: you can only call the endpoint."
         ),
         hints=(
-            "Model-agnostic: occlusion needs nothing but the endpoint. Cover part of the image with a grey "
-            "patch, call the endpoint again, and see how far the top class's score drops.",
+            "Model-agnostic: occlusion needs nothing but the endpoint. Cover part of the image with a patch "
+            "of its median skin colour, call the endpoint again, and see how far the top class's score drops.",
             "Every patch position is one invocation, plus one for the original image. "
             "estimate_invocations(...) tells you the bill before you run it.",
             "A bigger stride or patch costs fewer calls but gives a coarser map.",
@@ -405,12 +402,26 @@ def list_cards() -> list[Card]:
     return list(_CARDS)
 
 
+def _key(card_id) -> str:
+    return "-".join(str(card_id).strip().lower().replace("_", " ").split())
+
+
 def get_card(card_id: str) -> Card:
     """The card with this id (case and ``_``/space/``-`` do not matter)."""
-    key = "-".join(str(card_id).strip().lower().replace("_", " ").split())
+    key = _key(card_id)
     if key not in _BY_ID:
         raise BadInputError(f"Unknown curveball {card_id!r}. Use 'random' or one of: {', '.join(card_ids())}.")
     return _BY_ID[key]
+
+
+def canonical_id(card_id: str) -> str:
+    """A card id in its one spelling (``budget_cut`` or ``Budget cut`` -> ``budget-cut``).
+
+    Text that names no card comes back stripped but otherwise as typed: a team may record a
+    curveball of its own.
+    """
+    key = _key(card_id)
+    return key if key in _BY_ID else str(card_id or "").strip()
 
 
 def deal(card: str = "random", seed: int | None = None, group: int | None = None) -> Card:

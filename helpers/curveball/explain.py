@@ -1,7 +1,8 @@
 """Regulatory scrutiny: a model-agnostic explanation computed only through the endpoint.
 
-Occlusion sensitivity slides a grey patch over the image, asks the endpoint again for each
-position, and maps how far the top class's score drops. It needs nothing but ``score_fn`` (an image
+Occlusion sensitivity slides a patch of the image's median colour over it, asks the endpoint again for
+each position, and maps how far the top class's score drops. (A mid-grey patch, the textbook default,
+is darker than light skin and would itself look like a lesion.) It needs nothing but ``score_fn`` (an image
 in, the endpoint's ``[{"label", "score"}, ...]`` out), and every position costs one invocation.
 """
 
@@ -22,7 +23,7 @@ MAX_SIDE = 224  # the models see 224x224; a bigger map only costs more calls
 WHAT_IT_EXPLAINS = """\
 What an occlusion map explains
 - Which regions of THIS image the score of the top class depends on: where covering the image with a
-  grey patch lowers the score most.
+  patch of its median colour lowers the score most.
 - It is model-agnostic: it uses nothing but the endpoint's answers, so it works on a black box.
 
 What it does not explain
@@ -31,8 +32,8 @@ What it does not explain
   answer right, and a hot spot on a ruler, hair or background is a warning about the model.
 - Fine detail: its resolution is limited by the patch size and stride; small features can be missed.
 - Other images: it says nothing about how the model behaves on other images or other patients.
-- It costs one invocation per patch position (plus one for the original image), and a grey patch is
-  an image the model never saw in training, so some drops reflect the odd input, not the lesion.
+- It costs one invocation per patch position (plus one for the original image), and a patched image is
+  an input the model never saw in training, so some drops reflect the odd input, not the lesion.
 """
 
 
@@ -50,6 +51,7 @@ class OcclusionResult:
     stride: int
     invocations: int
     image_size: tuple[int, int]  # (width, height) of the image the map was computed on
+    fill: tuple[int, int, int]  # the patch colour (RGB)
 
     def most_sensitive_box(self) -> tuple[int, int, int, int]:
         """(left, top, right, bottom) of the patch position with the largest drop."""
@@ -95,6 +97,11 @@ def estimate_invocations(image_size: tuple[int, int], patch: int | None = None, 
     return len(positions(size[0], patch, stride)) * len(positions(size[1], patch, stride)) + 1
 
 
+def median_colour(image: Image.Image) -> tuple[int, int, int]:
+    """The image's median colour (RGB): a patch that hides detail without adding a dark blob."""
+    return tuple(int(v) for v in np.median(np.asarray(to_rgb(image)).reshape(-1, 3), axis=0))
+
+
 def _scores(predictions) -> dict[str, float]:
     """The endpoint's answer (dicts, or objects with ``label``/``score``) as ``{label: score}``."""
     try:
@@ -110,12 +117,13 @@ def _scores(predictions) -> dict[str, float]:
 
 
 def occlusion_map(image: Image.Image, score_fn: ScoreFn, target_label: str | None = None,
-                  patch: int | None = None, stride: int | None = None, fill=(128, 128, 128),
+                  patch: int | None = None, stride: int | None = None, fill=None,
                   max_invocations: int = 200, max_side: int | None = MAX_SIDE,
                   progress: bool = True) -> OcclusionResult:
     """Slide a ``fill``-coloured ``patch`` (px, default a quarter of the short side) with ``stride``
     (default half the patch) over ``image`` and record the drop in ``target_label``'s score (default:
-    the top class of the original image). The image is first shrunk to ``max_side``.
+    the top class of the original image). ``fill`` is an RGB tuple, by default the image's median colour.
+    The image is first shrunk to ``max_side``.
 
     Refuses to start if it would take more than ``max_invocations`` calls. Ask ``score_fn`` for all
     labels (``top_k`` = number of classes) so the target never drops out of the answer.
@@ -123,6 +131,7 @@ def occlusion_map(image: Image.Image, score_fn: ScoreFn, target_label: str | Non
     if not isinstance(image, Image.Image):
         raise BadInputError("occlusion_map needs a PIL image; load it with helpers.images.load_image(path).")
     work = to_rgb(image)
+    fill = median_colour(work) if fill is None else tuple(int(v) for v in fill)
     size = working_size(work.size, max_side)
     if size != work.size:
         work = work.resize(size, Image.Resampling.LANCZOS)
@@ -139,30 +148,32 @@ def occlusion_map(image: Image.Image, score_fn: ScoreFn, target_label: str | Non
     def call(img: Image.Image) -> list:
         nonlocal calls
         calls += 1
-        return score_fn(img)
+        answer = score_fn(img)
+        bar.update(1)
+        return answer
 
-    first = _scores(call(work))
-    label = target_label if target_label is not None else max(first, key=first.get)
-    if label not in first:
-        raise BadInputError(f"{label!r} is not in the endpoint's answer for this image. Use one of: "
-                            f"{', '.join(first)}, or leave target_label=None.")
-    baseline = first[label]
     drops = np.zeros((len(ys), len(xs)))
     total = np.zeros((size[1], size[0]))
     cover = np.zeros((size[1], size[0]))
-    grey = Image.new("RGB", (patch, patch), tuple(fill))
-    with progress_bar(total=needed - 1, enabled=progress, desc=f"Occlusion ({needed} calls)", unit="call") as bar:
+    cover_patch = Image.new("RGB", (patch, patch), fill)
+    # The bar counts every call it announces: the original image's, then one per patch position.
+    with progress_bar(total=needed, enabled=progress, desc=f"Occlusion ({needed} calls)", unit="call") as bar:
+        first = _scores(call(work))
+        label = target_label if target_label is not None else max(first, key=first.get)
+        if label not in first:
+            raise BadInputError(f"{label!r} is not in the endpoint's answer for this image. Use one of: "
+                                f"{', '.join(first)}, or leave target_label=None.")
+        baseline = first[label]
         for r, y in enumerate(ys):
             for c, x in enumerate(xs):
                 occluded = work.copy()
-                occluded.paste(grey, (x, y))
+                occluded.paste(cover_patch, (x, y))
                 # A label that fell out of the top-k scores below the last one shown; 0 is the safe reading.
                 drops[r, c] = baseline - _scores(call(occluded)).get(label, 0.0)
                 total[y:y + patch, x:x + patch] += drops[r, c]
                 cover[y:y + patch, x:x + patch] += 1
-                bar.update(1)
     heatmap = np.divide(total, cover, out=np.zeros_like(total), where=cover > 0)
-    return OcclusionResult(label, baseline, drops, heatmap, tuple(xs), tuple(ys), patch, stride, calls, size)
+    return OcclusionResult(label, baseline, drops, heatmap, tuple(xs), tuple(ys), patch, stride, calls, size, fill)
 
 
 def plot_occlusion(result: OcclusionResult, image: Image.Image, ax=None, alpha: float = 0.5):

@@ -2,8 +2,8 @@
 
 Input is one row per classified image with its Fitzpatrick type, the top class's score and the
 triage outcome at the learner's threshold. The referral rate is the share of outcomes that are not
-"Benign" ("Potentially Concerning" or "Uncertain - refer for specialist review"). With only a few
-images per group the gaps are noisy, so each rate comes with a 95% Wilson interval.
+:data:`helpers.triage.BENIGN` (any other outcome of the triage rule refers the patient). With only a
+few images per group the gaps are noisy, so each rate comes with a 95% Wilson interval.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pandas as pd
 
 from ..core.errors import BadInputError
 from ..images import FITZPATRICK_TYPES
+from ..triage import BENIGN
 
-BENIGN = "Benign"
 Z95 = 1.959964
 
 

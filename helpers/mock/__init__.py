@@ -8,13 +8,12 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import threading
 import urllib.request
 from typing import Any
 
-from .server import ACCOUNT_ID, ROLE_ARN, ROLE_NAME, MockApp, MockSettings, MockState
+from .server import ACCOUNT_ID, ROLE_ARN, ROLE_NAME, WORKFLOW_ROLE_ARN, WORKFLOW_ROLE_NAME, MockApp, MockSettings, MockState
 
 __all__ = ["MockServer", "ACCOUNT_ID", "ROLE_ARN", "control", "environment_for"]
 
@@ -31,6 +30,7 @@ def environment_for(url: str, region: str = MOCK_REGION) -> dict[str, str]:
         "AWS_DEFAULT_REGION": region,
         "AWS_REGION": region,
         "DERM_ASSIST_ROLE_ARN": ROLE_ARN,
+        "DERM_ASSIST_WORKFLOW_ROLE_ARN": WORKFLOW_ROLE_ARN,
     }
 
 
@@ -79,15 +79,18 @@ class MockServer:
 
     @staticmethod
     def seed() -> None:
-        """Create what a SageMaker Studio account already has: the execution role."""
+        """Create what a workshop account already has: the SageMaker execution role and the workflow role."""
         from moto.iam.models import iam_backends
 
         iam = iam_backends[ACCOUNT_ID]["global"]
-        if ROLE_NAME not in [role.name for role in iam.roles.values()]:
-            policy = json.dumps(
-                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-            )
-            iam.create_role(ROLE_NAME, policy, "/", None, "Execution role seeded by the local mock", [], None)
+        existing = [role.name for role in iam.roles.values()]
+        for name, service, about in ((ROLE_NAME, "sagemaker.amazonaws.com", "Execution role"),
+                                     (WORKFLOW_ROLE_NAME, "states.amazonaws.com", "Step Functions role for the triage workflow")):
+            if name not in existing:
+                policy = json.dumps(
+                    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
+                )
+                iam.create_role(name, policy, "/", None, f"{about} seeded by the local mock", [], None)
 
     def stop(self) -> None:
         self._server.shutdown()

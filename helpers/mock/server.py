@@ -7,6 +7,8 @@ module adds what moto lacks or does differently from the real service:
   toolkit's content types and SageMaker's payload limits, and answers from a stand-in model;
 - endpoints that take a moment in ``Creating`` (so progress displays are exercised), an instance
   quota (``ResourceLimitExceeded``), ``UpdateEndpoint``, and a cold start for serverless endpoints;
+- Data Capture: JSON Lines files in moto's S3 for endpoints whose config captures (:mod:`.capture`),
+  and the ``DataCaptureConfig`` summary DescribeEndpoint shows;
 - fault injection (throttling, model errors, slow answers, timeouts, expired credentials, failed
   deploys) and optional request recording, driven through ``/_mock/...`` control routes.
 
@@ -31,14 +33,19 @@ from ..core.config import (
     MOCK_COLD_START_SECONDS,
     MOCK_DEPLOY_SECONDS,
     MOCK_INSTANCE_QUOTA,
+    MOCK_SERVERLESS_CONCURRENCY_QUOTA,
     REALTIME_PAYLOAD_LIMIT,
     SERVERLESS_PAYLOAD_LIMIT,
 )
 from . import standins, toolkit
+from .capture import CaptureWriter
+from .capture import summary as capture_summary
 
 ACCOUNT_ID = "123456789012"
 ROLE_NAME = "DermAssistWorkshopRole"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/{ROLE_NAME}"
+WORKFLOW_ROLE_NAME = "DermAssistWorkflowRole"  # what Step Functions assumes to run the triage workflow
+WORKFLOW_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/{WORKFLOW_ROLE_NAME}"
 
 INVOKE_PATH = re.compile(r"^/endpoints/(?P<name>[^/]+)/invocations$")
 FAULT_KEYS = {
@@ -58,6 +65,7 @@ class MockSettings:
     deploy_seconds: float = MOCK_DEPLOY_SECONDS  # how long a new endpoint stays Creating
     cold_start_seconds: float = MOCK_COLD_START_SECONDS  # first call to a serverless endpoint
     instance_quota: int = MOCK_INSTANCE_QUOTA  # instances per type, like a sandbox account
+    serverless_concurrency_quota: int = MOCK_SERVERLESS_CONCURRENCY_QUOTA  # total MaxConcurrency of all serverless endpoints
     seed: int = 7
 
 
@@ -76,6 +84,7 @@ class MockState:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.settings.seed)
+        self.capture = CaptureWriter(ACCOUNT_ID, seed=self.settings.seed)
 
     def fault(self, key: str, endpoint: str | None = None):
         per_endpoint = self.faults["endpoints"].get(endpoint or "", {})
@@ -126,6 +135,12 @@ def _aws_error(start_response, status: int, code: str, message: str, extra: dict
     """An error both botocore protocols (json and rest-json) parse into ``code`` and ``message``."""
     payload = {"__type": code, "message": message, "Message": message, **(extra or {})}
     return _json_response(start_response, status, payload, {"x-amzn-ErrorType": f"{code}:"})
+
+
+def _utcnow():
+    from moto.core.utils import utcnow  # the clock moto stamps its own resources with
+
+    return utcnow()
 
 
 def _region(environ) -> str:
@@ -208,18 +223,24 @@ class MockApp:
             reason = self.state.pending_failure.pop(name, None)
             endpoint.endpoint_status = "Failed" if reason else "InService"
             endpoint.failure_reason = reason
+            endpoint.last_modified_time = _utcnow()  # as on AWS: the status change is the endpoint's last change
 
-    def _instances_in_use(self, region: str, instance_type: str, exclude: str | None = None) -> int:
+    def _in_use(self, region: str, count, exclude: str | None = None) -> int:
+        """``count(variant)`` summed over the variants of every live endpoint (but ``exclude``)."""
         backend = self.backend(region)
         used = 0
         for name, endpoint in backend.endpoints.items():
             if name == exclude or endpoint.endpoint_status in ("Failed", "Deleting"):
                 continue
             config = backend.endpoint_configs.get(endpoint.endpoint_config_name)
-            for variant in (config.production_variants if config else []):
-                if variant.get("InstanceType") == instance_type:
-                    used += int(variant.get("InitialInstanceCount", 1))
+            used += sum(count(variant) for variant in (config.production_variants if config else []))
         return used
+
+    def _instances_in_use(self, region: str, instance_type: str, exclude: str | None = None) -> int:
+        return self._in_use(region, lambda v: int(v.get("InitialInstanceCount", 1)) if v.get("InstanceType") == instance_type else 0, exclude)
+
+    def _serverless_concurrency_in_use(self, region: str, exclude: str | None = None) -> int:
+        return self._in_use(region, lambda v: int((v.get("ServerlessConfig") or {}).get("MaxConcurrency", 0)), exclude)
 
     def _quota_error(self, start_response, body: dict, region: str, exclude: str | None = None):
         config = self.backend(region).endpoint_configs.get(body.get("EndpointConfigName", ""))
@@ -229,6 +250,17 @@ class MockApp:
             return _aws_error(start_response, 400, "ResourceLimitExceeded", "The account-level service limit for endpoint usage is 0 Instances (injected fault).")
         for variant in (config.production_variants if config else []):
             itype = variant.get("InstanceType")
+            if variant.get("ServerlessConfig"):
+                want = int(variant["ServerlessConfig"].get("MaxConcurrency", 1))
+                used = self._serverless_concurrency_in_use(region, exclude)
+                quota = self.state.settings.serverless_concurrency_quota
+                if used + want > quota:  # the mock's wording, modelled on the instance quota's
+                    return _aws_error(
+                        start_response, 400, "ResourceLimitExceeded",
+                        "The account-level service limit 'Maximum total concurrency that can be allocated across all "
+                        f"serverless endpoints' is {quota}, with current utilization of {used} and a request delta of {want}. "
+                        "Please use AWS Service Quotas to request an increase for this quota.",
+                    )
             if not itype:
                 continue
             want = int(variant.get("InitialInstanceCount", 1))
@@ -257,6 +289,14 @@ class MockApp:
                 self.state.count("fail_deploy")
                 self.state.pending_failure[name] = reason
 
+    def before_CreateEndpointConfig(self, start_response, body, region):
+        """Serverless endpoints do not support Data Capture (a documented exclusion); refuse the mix."""
+        serverless = any(v.get("ServerlessConfig") for v in body.get("ProductionVariants", []))
+        if serverless and body.get("DataCaptureConfig"):
+            return _aws_error(start_response, 400, "ValidationException",
+                              "DataCaptureConfig is not supported for endpoint configurations with a ServerlessConfig.")
+        return None
+
     def before_CreateEndpoint(self, start_response, body, region):
         return self._quota_error(start_response, body, region)
 
@@ -264,6 +304,8 @@ class MockApp:
         endpoint = self.backend(region).endpoints.get(body.get("EndpointName", ""))
         if endpoint is not None:
             endpoint.endpoint_status = "Creating"
+            config = self.backend(region).endpoint_configs.get(endpoint.endpoint_config_name)
+            endpoint.data_capture_config = capture_summary(config.data_capture_config if config else None)
             self._start_deploy(endpoint.endpoint_name)
 
     def before_UpdateEndpoint(self, start_response, body, region):
@@ -281,7 +323,9 @@ class MockApp:
             return refused
         endpoint.endpoint_config_name = config_name
         endpoint.production_variants = endpoint._process_production_variants(config.production_variants)
+        endpoint.data_capture_config = capture_summary(config.data_capture_config)
         endpoint.endpoint_status = "Updating"
+        endpoint.last_modified_time = _utcnow()
         self._start_deploy(name)
         return _json_response(start_response, 200, {"EndpointArn": endpoint.arn})
 
@@ -337,10 +381,15 @@ class MockApp:
         attributes = f"mock=derm-assist; stand-in={result.stand_in}; note={result.note}; requested-model={model_id}"
         if cold:
             attributes += "; cold-start=true"
+        variant = variants[0].get("VariantName", "AllTraffic") if variants else "AllTraffic"
+        state.capture.capture(
+            config.data_capture_config if config else None, name, variant, (body, content_type),
+            (json.dumps(result.predictions).encode(), "application/json"),  # exactly the body _json_response sends
+            inference_id=environ.get("HTTP_X_AMZN_SAGEMAKER_INFERENCE_ID"),
+        )
         return _json_response(
             start_response, 200, result.predictions,
-            {"X-Amzn-Invoked-Production-Variant": variants[0].get("VariantName", "AllTraffic") if variants else "AllTraffic",
-             "X-Amzn-SageMaker-Custom-Attributes": attributes},
+            {"X-Amzn-Invoked-Production-Variant": variant, "X-Amzn-SageMaker-Custom-Attributes": attributes},
         )
 
     @staticmethod
@@ -372,7 +421,8 @@ class MockApp:
         method = environ.get("REQUEST_METHOD", "GET")
         state = self.state
         if path == "/_mock/health":
-            return _json_response(start_response, 200, {"ok": True, "invocations": state.invocations, "injected": dict(state.injected)})
+            return _json_response(start_response, 200, {"ok": True, "invocations": state.invocations, "injected": dict(state.injected),
+                                                         "captured": state.capture.written, "capture_failed": state.capture.failed})
         if path == "/_mock/faults":
             if method == "DELETE":
                 state.faults = {"global": {}, "endpoints": {}}
@@ -408,5 +458,6 @@ class MockApp:
             state.requests.clear()
             state.record_requests = False
             state.injected.clear()
+            state.capture.reset()
             return _json_response(start_response, 200, {"reset": True})
         return _json_response(start_response, 404, {"error": f"no mock route {path}"})

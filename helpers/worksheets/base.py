@@ -59,6 +59,7 @@ class Worksheet:
     make_blank: Callable[[], dict] | None = None
     images: Callable[[dict], dict[str, bytes]] | None = None  # extra exported files, e.g. a heat map
     example_filler: Callable[[object], Record] | None = None  # when the example is more than one record
+    upgrade: Callable[[dict], dict] | None = None  # data saved by an older pack, read in today's shape
 
     # -- records ----------------------------------------------------------------------------------
     def blank(self) -> dict:
@@ -143,7 +144,7 @@ class Worksheet:
 
     # -- files ------------------------------------------------------------------------------------
     def store(self, work_dir: str | os.PathLike | None = None) -> Store:
-        return Store(self.name, work_dir)
+        return Store(self.name, work_dir, upgrade=self.upgrade)
 
     def load(self, work_dir: str | os.PathLike | None = None) -> Record | None:
         """The saved record (rows of old files get their IDs on the way), or ``None``."""

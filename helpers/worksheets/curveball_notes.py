@@ -1,4 +1,9 @@
-"""Curveball notes: what changed, how the team adapted, and the risks it added to the register."""
+"""Curveball notes: what changed, how the team adapted, and the risks it added to the register.
+
+Entries are keyed by card id, spelled as :mod:`helpers.curveball.cards` spells it (``budget-cut``).
+Notes saved when this worksheet spelled ids with underscores (``budget_cut``) are read in today's
+spelling, so re-running the curveball fills the learner's existing entry instead of adding another.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import os
 
 from ..core.config import work_dir as _work_dir
 from ..core.errors import BadInputError
+from ..curveball.cards import canonical_id, card_ids
 from . import markdown as md
 from .base import Worksheet
 from .moscow import PRIORITIES, MoscowBoard
@@ -13,7 +19,7 @@ from .risk_register import SPEC as REGISTER_SPEC
 from .risk_register import RiskRegister
 from .schema import Field, Table, get
 
-CARDS = ("budget_cut", "data_bias", "regulatory_scrutiny", "accessibility", "gdpr_marketing")
+CARDS = card_ids()
 QUESTIONS = {
     "surprise": "What surprised you about the change, and how did the team first react?",
     "trade_off": "What did you give up or postpone, and why was that the right trade-off for GPs and patients?",
@@ -23,7 +29,7 @@ QUESTIONS = {
 TEXT_KEYS = ("what_changed", "how_adapted", "who_led")
 
 ENTRY_FIELDS = (
-    Field("card_id", "Curveball card", options=CARDS, required=True, help="The card you drew, e.g. budget_cut."),
+    Field("card_id", "Curveball card", options=CARDS, required=True, help=f"The card you drew, e.g. {CARDS[0]}."),
     Field("what_changed", "What changed", "textarea"),
     Field("how_adapted", "How we adapted", "textarea"),
     Field("who_led", "Who led", help="Who led the response, and who else did what."),
@@ -89,9 +95,9 @@ class CurveballNotes:
         (re-running a cell never overwrites what was typed) unless ``replace=True``.
         """
         self.reload()
-        card_id = str(card_id or "").strip()
+        card_id = canonical_id(card_id)
         if not card_id:
-            raise BadInputError("Curveball notes: card_id is empty; use the id on your card, e.g. 'budget_cut'.")
+            raise BadInputError(f"Curveball notes: card_id is empty; use the id on your card, e.g. {CARDS[0]!r}.")
         answers = dict(reflection_answers or {})
         unknown = sorted(set(answers) - set(QUESTIONS))
         if unknown:
@@ -160,15 +166,50 @@ def _fill_blanks(old: dict, new: dict) -> dict:
     merged = dict(old)
     for key in TEXT_KEYS:
         if not str(merged.get(key, "")).strip():
-            merged[key] = new[key]
+            merged[key] = new.get(key, "")
     for key in ("new_risks", "moscow_changes"):
-        merged[key] = list(dict.fromkeys(list(old.get(key, [])) + list(new[key])))
+        merged[key] = list(dict.fromkeys(list(old.get(key, [])) + list(new.get(key, []))))
     reflection = dict(old.get("reflection") or {})
-    for key, answer in new["reflection"].items():
+    for key, answer in (new.get("reflection") or {}).items():
         if not str(reflection.get(key, "")).strip():
             reflection[key] = answer
     merged["reflection"] = reflection
     return merged
+
+
+def _joined(first, second) -> str:
+    first, second = str(first or "").strip(), str(second or "").strip()
+    return first if not second or second == first else second if not first else f"{first}\n\n{second}"
+
+
+def _merge_same_card(first: dict, second: dict) -> dict:
+    """Two saved entries for one card as one: answers typed in both are kept, one after the other."""
+    merged = _fill_blanks(first, second)
+    for key in TEXT_KEYS:
+        merged[key] = _joined(first.get(key), second.get(key))
+    reflection = dict(merged.get("reflection") or {})
+    for key, answer in (second.get("reflection") or {}).items():
+        reflection[key] = _joined((first.get("reflection") or {}).get(key), answer)
+    merged["reflection"] = reflection
+    return merged
+
+
+def _upgrade(data: dict) -> dict:
+    """Saved notes in today's card-id spelling. Two entries that now name the same card (one saved as
+    ``budget_cut``, one as ``budget-cut``) become one, keeping every answer typed in either."""
+    entries: list[dict] = []
+    for entry in data.get("entries") or []:
+        if not isinstance(entry, dict):
+            entries.append(entry)
+            continue
+        entry = {**entry, "card_id": canonical_id(entry.get("card_id", ""))}
+        same = next((i for i, e in enumerate(entries) if isinstance(e, dict) and e.get("card_id") == entry["card_id"]),
+                    None)
+        if same is None:
+            entries.append(entry)
+        else:
+            entries[same] = _merge_same_card(entries[same], entry)
+    return {**data, "entries": entries} if "entries" in data else data
 
 
 def _fill_example(work_dir=None):
@@ -190,4 +231,4 @@ def _fill_example(work_dir=None):
 
 
 SPEC = Worksheet(name="curveball_notes", title="Curveball notes", template="curveball_notes.md", schema=SCHEMA,
-                 body=_body, advice=_advice, example_filler=_fill_example)
+                 body=_body, advice=_advice, example_filler=_fill_example, upgrade=_upgrade)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..core.errors import BadInputError
 from . import markdown as md
 from .base import Worksheet
 from .schema import Field, get
@@ -107,3 +108,27 @@ def _body(data: dict) -> str:
 
 SPEC = Worksheet(name="dpia", title="DPIA skeleton (UK GDPR)", template="dpia.md", schema=SCHEMA, body=_body,
                  advice=_advice)
+
+
+NOTE_FIELDS = tuple(f.key for f in SECTIONS if f.kind == "textarea")
+
+
+def add_note(field: str, text: str, work_dir=None) -> bool:
+    """Append ``text`` as a new paragraph of the DPIA's ``field`` and save; nothing typed there is overwritten.
+
+    Returns False (and writes nothing) when the paragraph is already there, so re-running a cell is safe.
+    Used by notebooks that find something the DPIA must record (e.g. notebook 06's Data Capture).
+    """
+    if field not in NOTE_FIELDS:
+        raise BadInputError(f"DPIA: {field!r} is not a text section; use one of {', '.join(NOTE_FIELDS)}.")
+    paragraph = " ".join(str(text or "").split())
+    if not paragraph:
+        raise BadInputError("DPIA: the note is empty.")
+    record = SPEC.load(work_dir)
+    data = dict(record.data) if record else SPEC.blank()
+    current = str(data.get(field) or "")
+    if paragraph in " ".join(current.split()):
+        return False
+    data[field] = f"{current.rstrip()}\n\n{paragraph}" if current.strip() else paragraph
+    SPEC.save(data, work_dir, base_version=record.version if record else 0)  # merged with any save since
+    return True

@@ -8,7 +8,7 @@ anything saved elsewhere since the form opened (the previous version stays in hi
 
 A keystroke typed just before Save can reach the kernel just after it (the browser holds a
 widget's update back while its previous one is in flight, but sends the click at once). A change
-that arrives within :data:`FOLD_SECONDS` of a Save click is therefore saved too, so the saved
+that arrives within :data:`FOLD_SECONDS` after a Save click is handled is therefore saved too, so the saved
 record always includes the last keystroke and no draft is left behind it.
 """
 
@@ -30,7 +30,7 @@ from .portfolio import PORTFOLIO_FILE, REBUILD
 from .schema import Field, Table, blank_row, get, put
 
 ERROR, OK, NOTE = "#8b0000", "#1b5e20", "#333333"  # all at least 7:1 on white
-FOLD_SECONDS = 1.5
+FOLD_SECONDS = 0.5  # the held-back update is already queued when Save finishes; typing after that is new
 
 
 def _full() -> widgets.Layout:
@@ -323,7 +323,6 @@ class WorksheetForm(RestartHint, widgets.VBox):
         self.base_version = record.version
         self._drafts = []
         self._show(record.data)
-        self._fold_until = time.monotonic() + FOLD_SECONDS if _button is not None else 0.0
         for callback in self.after_save:
             callback(record.data)
         note = merged.note() if merged else ""
@@ -331,6 +330,7 @@ class WorksheetForm(RestartHint, widgets.VBox):
             note += f" To put this in your portfolio, {REBUILD}."
         self._set_status(" ".join(filter(None, [self._saved_line(record), note.strip()])), OK,
                          self.spec.advice(record.data))
+        self._fold_until = time.monotonic() + FOLD_SECONDS if _button is not None else 0.0
         return True
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
+from functools import lru_cache
 
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
@@ -79,7 +80,18 @@ def _cell(l: int, i: int, colour: str):
 
 
 def png(risks: list[dict]) -> bytes:
-    """The heat map as PNG bytes (for exports and the portfolio)."""
+    """The heat map as PNG bytes (for exports and the portfolio).
+
+    The picture depends only on each risk's ID, likelihood, impact and status, so saving a register
+    whose texts changed reuses the last picture instead of drawing it again (a draw takes ~0.3 s).
+    """
+    placed = tuple((risk.get("id"), risk.get("likelihood"), risk.get("impact"), risk.get("status")) for risk in risks)
+    return _png(placed)
+
+
+@lru_cache(maxsize=16)
+def _png(placed: tuple) -> bytes:
+    risks = [{"id": rid, "likelihood": l, "impact": i, "status": status} for rid, l, i, status in placed]
     buffer = io.BytesIO()
     draw(risks).savefig(buffer, format="png", dpi=110, pil_kwargs={"compress_level": 3})
     return buffer.getvalue()

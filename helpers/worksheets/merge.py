@@ -6,8 +6,8 @@ matched by their identity (:meth:`Table.row_id`), never by position, so an item 
 notebook and a rationale edited in another both survive. The rules:
 
 * a field changed on one side only takes that side's value;
-* a text changed on both sides keeps **both texts** (unless one already contains the other), and the
-  learner is told where; for a choice, number or tick box this form's value wins and that is said too;
+* a text changed on both sides keeps **both texts** (unless one already contains the other, or both
+  only added to the end of it: then both additions follow the old text), and the learner is told where; for a choice, number or tick box this form's value wins and that is said too;
 * a row added on either side is kept; a row removed on one side goes, unless the other side changed
   it meanwhile (then it is kept, and said);
 * lists of lines keep every line added on either side and drop lines removed on either side.
@@ -92,11 +92,13 @@ def _merge_value(item: Field, b: Any, m: Any, t: Any, where: str, out: Merged) -
         kept = [x for x in m if x in t or x not in b]
         return kept + [x for x in t if x not in m and x not in b and x not in kept]
     if item.kind in ("text", "textarea"):
-        mine_text, their_text = str(m or ""), str(t or "")
+        base_text, mine_text, their_text = str(b or ""), str(m or ""), str(t or "")
         if not their_text.strip() or their_text.strip() in mine_text:
             return mine_text
         if not mine_text.strip() or mine_text.strip() in their_text:
             return their_text
+        if base_text.strip() and mine_text.startswith(base_text) and their_text.startswith(base_text):
+            return mine_text + their_text[len(base_text):]  # both only added to the end: keep both additions
         out.both.append(where)
         joint = BOTH_TEXTS if item.kind == "textarea" else BOTH_LINE
         return mine_text.rstrip() + joint + their_text.strip()

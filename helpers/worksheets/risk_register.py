@@ -205,11 +205,19 @@ class RiskRegister:
         return heatmap.draw(self.risks, ax=ax or heatmap.new_figure(for_notebook=True).add_subplot())
 
     def diff(self, since: int | None = None) -> pd.DataFrame:
-        """What changed from saved version ``since`` (default: the one before the last save) to now."""
-        base = self._store.version(since) if since else self._store.previous()
-        if since and base is None:
-            raise BadInputError(f"Risk register: there is no saved version {since} "
-                                f"(saved versions: {self._store.versions()}).")
+        """What changed from saved version ``since`` (default: the one before the last save) to now.
+
+        ``since=0`` is the register before its first save: every risk shows as added.
+        """
+        if since is None:
+            base = self._store.previous()
+        elif since == 0:
+            base = None
+        else:
+            base = self._store.version(since)
+            if base is None:
+                raise BadInputError(f"Risk register: there is no saved version {since} "
+                                    f"(saved versions: {self._store.versions()}).")
         return diff_risks(base.data.get("risks", []) if base else [], self.risks)
 
     def to_csv(self, path: str | os.PathLike | None = None):

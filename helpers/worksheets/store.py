@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -87,10 +87,16 @@ def _dump(payload: dict) -> str:
 
 
 class Store:
-    """The saved versions and open drafts of one worksheet in one work folder."""
+    """The saved versions and open drafts of one worksheet in one work folder.
 
-    def __init__(self, name: str, work_dir: str | os.PathLike | None = None):
+    ``upgrade`` turns data saved by an older version of the pack into today's shape (e.g. a
+    renamed id); it is applied to everything read (records, history, drafts), never written back.
+    """
+
+    def __init__(self, name: str, work_dir: str | os.PathLike | None = None,
+                 upgrade: Callable[[dict], dict] | None = None):
         self.name = name
+        self.upgrade = upgrade
         self.folder = _work_dir(work_dir) / WORKSHEETS_FOLDER / name
         self.record_path = self.folder / "record.json"
         self.history_dir = self.folder / "history"
@@ -200,7 +206,7 @@ class Store:
                 continue  # a damaged draft must not stop the form from opening; the file stays for a look
             if raw is None or not isinstance(raw.get("data"), dict):
                 continue
-            found.append(Draft(raw["data"], int(raw.get("base_version", 0)), str(raw.get("saved_at", "")),
+            found.append(Draft(self._upgraded(raw["data"]), int(raw.get("base_version", 0)), str(raw.get("saved_at", "")),
                                str(raw.get("form") or path.stem), int(raw.get("seq", 0)), path))
         return sorted(found, key=lambda d: d.saved_at)
 
@@ -229,9 +235,12 @@ class Store:
                 if raw is not None and int(raw.get("seq", 0)) == draft.seq and raw.get("saved_at") == draft.saved_at:
                     draft.path.unlink(missing_ok=True)
 
-    @staticmethod
-    def _record(raw: dict | None) -> Record | None:
+    def _upgraded(self, data: dict) -> dict:
+        return self.upgrade(data) if self.upgrade else data
+
+    def _record(self, raw: dict | None) -> Record | None:
         if raw is None:
             return None
         extra = {k: v for k, v in raw.items() if k not in ("data", "version", "saved_at", "worksheet")}
-        return Record(dict(raw.get("data") or {}), int(raw.get("version", 0)), str(raw.get("saved_at", "")), extra)
+        data = self._upgraded(dict(raw.get("data") or {}))
+        return Record(data, int(raw.get("version", 0)), str(raw.get("saved_at", "")), extra)

@@ -29,6 +29,15 @@ def test_unknown_option_is_exit_2(capsys):
     assert info.value.code == 2
 
 
+def test_deploy_serverless_takes_the_models_memory_unless_told(mock_aws, capsys):
+    from helpers import models
+
+    assert cli.main(["deploy", "--model", models.SKIN.id, "--serverless", "--quiet"]) == 0
+    assert f"serverless {models.SKIN.serverless_memory_mb} MB" in capsys.readouterr().out
+    assert cli.main(["deploy", "--serverless", "--memory", "4096", "--name", "derm-assist-big", "--quiet"]) == 0
+    assert "serverless 4096 MB" in capsys.readouterr().out
+
+
 def test_classify_and_endpoints_against_the_mock(deployed, capsys):
     assert cli.main(["classify", str(FUN_IMAGES_DIR / "dog.jpg"), "--top-k", "2"]) == 0
     out = capsys.readouterr().out

@@ -1,7 +1,10 @@
 """The five curveball cards and the reproducible deal."""
 
+import re
+
 import pytest
 
+from helpers.core.config import TEMPLATES_DIR
 from helpers.core.errors import BadInputError
 from helpers.curveball import cards
 from helpers.curveball.cards import PRIORITIES, RISK_CATEGORIES, SCALE, deal, deal_groups, get_card, list_cards
@@ -52,6 +55,13 @@ def test_deal_by_id_is_forgiving_about_spelling():
     assert get_card(" Data Bias ").id == "data-bias"
 
 
+def test_canonical_id_gives_the_one_spelling_and_leaves_other_text_alone():
+    assert [cards.canonical_id(i.replace("-", "_")) for i in IDS] == list(IDS)
+    assert cards.canonical_id(" Regulatory Scrutiny ") == "regulatory-scrutiny"
+    assert cards.canonical_id("  our own curveball ") == "our own curveball"
+    assert cards.canonical_id("") == ""
+
+
 def test_unknown_id_lists_the_valid_ones():
     with pytest.raises(BadInputError) as info:
         deal("alien-invasion")
@@ -89,8 +99,11 @@ def test_cards_fit_the_worksheets():
     notes = pytest.importorskip("helpers.worksheets.curveball_notes")
     assert set(RISK_CATEGORIES) == set(register.CATEGORIES)
     assert set(PRIORITIES) == set(moscow.PRIORITIES)
-    assert [card.notes_id for card in list_cards()] == list(notes.CARDS)
-    assert get_card("budget_cut").notes_id == "budget_cut"
+    assert [card.id for card in list_cards()] == list(notes.CARDS)  # one spelling, in the notes too
+    assert get_card("budget_cut").id == "budget-cut"  # the notes' old spelling still finds the card
+    paper = (TEMPLATES_DIR / notes.SPEC.template).read_text(encoding="utf-8")
+    named = re.findall(r"e\.g\. ([a-z_-]+)", paper)
+    assert named and all(name in IDS for name in named)  # the paper template spells ids as the cards do
     for card in list_cards():
         for risk in card.risks:
             register.SPEC.validated({"risks": [{"id": "R0", **risk}]})

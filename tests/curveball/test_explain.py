@@ -125,3 +125,37 @@ def test_score_fn_may_return_prediction_objects():
 
     result = occlusion_map(image_with_spot(), objects, patch=56, stride=56, progress=False)
     assert result.target_label == "melanoma" and result.drops.max() > 0.1
+
+
+def test_progress_bar_counts_every_call_it_announces(monkeypatch):
+    """The bar says "Occlusion (N calls)" and must reach N of N, the original image's call included."""
+    from helpers.core import progress
+
+    bars = []
+
+    class Bar:
+        def __init__(self, **kwargs):
+            self.kwargs, self.count = kwargs, 0
+            bars.append(self)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, n=1):
+            self.count += n
+
+    monkeypatch.setattr(progress, "progress_bar", lambda **kwargs: Bar(**kwargs))
+    result = occlusion_map(image_with_spot(), FakeEndpoint(), patch=56, stride=28)
+    [bar] = bars
+    assert bar.kwargs["desc"] == f"Occlusion ({result.invocations} calls)"
+    assert bar.kwargs["total"] == bar.count == result.invocations == 50
+
+
+def test_the_patch_takes_the_images_median_colour_unless_told_otherwise():
+    image = image_with_spot()
+    assert occlusion_map(image, FakeEndpoint(), patch=56, stride=56, progress=False).fill == (230, 190, 160)
+    grey = occlusion_map(image, FakeEndpoint(), patch=56, stride=56, fill=(128, 128, 128), progress=False)
+    assert grey.fill == (128, 128, 128)

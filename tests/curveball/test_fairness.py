@@ -102,3 +102,16 @@ def test_plot_fairness_legend_covers_no_bar_marker_or_label():
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def test_referral_follows_the_triage_rule_outcomes():
+    """Whatever the triage rule calls its benign outcome, everything else counts as a referral."""
+    from helpers import triage
+
+    labels = ["melanoma", "melanocytic_Nevi", "dermatofibroma", "basal_cell_carcinoma"]
+    scores = [0.9, 0.8, 0.3, 0.7]
+    table = pd.DataFrame({"fitzpatrick": ["II"] * 4, "top_score": scores,
+                          "triage": [triage.outcome_for(lab, sc, 0.5) for lab, sc in zip(labels, scores)]})
+    groups = fairness_by_group(table)
+    assert groups.loc["II", "referral_rate"] == pytest.approx(3 / 4)  # only melanocytic_Nevi at 0.8 is benign
+    assert groups.loc["II", f"share: {triage.BENIGN}"] == pytest.approx(1 / 4)

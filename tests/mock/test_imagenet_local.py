@@ -76,7 +76,7 @@ def test_scores_are_softmax_probabilities_and_top_k_is_respected(classifier):
 @needs_model
 def test_live_model_agrees_with_its_recording(classifier):
     data = recordings.load_recordings()
-    for name in ("dog.jpg", "guitar.png"):
+    for name in ("dog.jpg", "guitar.png", "pizza.jpg"):
         image = recordings.decoded_payload(FUN_IMAGES_DIR / name)
         recorded = recordings.find_recording(image, data)
         assert recorded is not None

@@ -11,7 +11,8 @@ from PIL import Image
 from helpers import endpoint
 from helpers.core import aws
 from helpers.core.config import FUN_IMAGES_DIR
-from helpers.mock import control
+from helpers.core.errors import QuotaExceededError
+from helpers.mock import MockSettings, control
 from helpers.models import SKIN_VIT, SKIN_VIT_ID
 
 
@@ -103,6 +104,20 @@ def test_instance_quota_gives_resource_limit_exceeded(mock_aws):
     with pytest.raises(Exception) as info:
         endpoint.deploy(name="third", progress=False)
     assert "quota" in str(info.value).lower() and "serverless" in str(info.value)
+
+
+def test_serverless_concurrency_quota_says_which_quota_bites(mock_aws):
+    mock_aws.state.settings.serverless_concurrency_quota = 2
+    try:
+        endpoint.deploy(name="derm-assist-sls-a", serverless=endpoint.ServerlessSpec(2048, 2), progress=False)
+        with pytest.raises(QuotaExceededError) as info:
+            endpoint.deploy(name="derm-assist-sls-b", serverless=endpoint.ServerlessSpec(2048, 1), progress=False)
+    finally:
+        mock_aws.state.settings.serverless_concurrency_quota = MockSettings().serverless_concurrency_quota
+    message = str(info.value)
+    assert "serverless quota is used up" in message and "max concurrency of 1" in message and "\n" not in message
+    assert "instance quota" not in message
+    assert [e["EndpointName"] for e in aws.sagemaker().list_endpoints()["Endpoints"]] == ["derm-assist-sls-a"]
 
 
 def test_faults_throttle_then_clear(deployed):

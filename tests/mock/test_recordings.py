@@ -34,6 +34,21 @@ def test_there_are_enough_shipped_images():
     assert len(list_images(SKIN_PROXIES_DIR)) >= 12
 
 
+def test_the_fun_set_has_the_designed_subjects_each_credited():
+    subjects = {recordings.subject_of(p.name) for p in list_images(FUN_IMAGES_DIR)}
+    assert {"dog", "pizza", "guitar", "aeroplane", "coffee"} <= subjects
+    attribution = (FUN_IMAGES_DIR / "ATTRIBUTION.md").read_text(encoding="utf-8")
+    for path in list_images(FUN_IMAGES_DIR):
+        row = next((line for line in attribution.splitlines() if line.startswith(f"| `{path.name}` |")), None)
+        assert row is not None, f"{path.name} is not credited in fun_images/ATTRIBUTION.md"
+        assert row.rstrip(" |").split("|")[-1].strip(), f"{path.name}: the licence column is empty"
+
+
+def test_fun_images_stay_small_for_a_class_clone():
+    for path in list_images(FUN_IMAGES_DIR):
+        assert path.stat().st_size < 500 * 1024, f"{path.name}: keep photos under ~500 kB (fun_images/README.md)"
+
+
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_every_shipped_image_has_a_current_recording(path, data):
     name = recordings.repo_relative(path)

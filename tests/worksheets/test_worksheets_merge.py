@@ -48,6 +48,16 @@ def test_a_text_that_extends_the_other_is_not_doubled():
     assert merge(MOSCOW, base, mine, theirs).data["items"][0]["rationale"] == "GPs asked for it, and the brief too"
 
 
+def test_additions_at_the_end_on_both_sides_follow_the_old_text_once():
+    base = {"items": [_item("M1", "Upload", "GPs asked for it.")]}
+    mine = {"items": [_item("M1", "Upload", "GPs asked for it. So did the practice nurse.")]}
+    theirs = {"items": [_item("M1", "Upload", "GPs asked for it.\n\nFinding from notebook 06: drift.")]}
+    result = merge(MOSCOW, base, mine, theirs)
+    assert result.data["items"][0]["rationale"] == (
+        "GPs asked for it. So did the practice nurse.\n\nFinding from notebook 06: drift.")
+    assert result.both == []
+
+
 def test_a_row_removed_here_but_changed_elsewhere_is_kept():
     base = {"items": [_item("M1", "A", "old")]}
     theirs = {"items": [_item("M1", "A", "changed elsewhere")]}

@@ -87,6 +87,16 @@ def test_diff_shows_added_changed_and_removed(wd):
     assert "removed" in set(since_first["Change"]) and "added" in set(since_first["Change"])
 
 
+def test_diff_since_version_0_lists_every_risk_added_since_the_empty_register(wd):
+    """Version 0 is "nothing saved yet": a register saved four times shows all four risks as added."""
+    register = RiskRegister(wd)
+    for description in ("Cold starts", "Overspend", "Forgotten endpoint", "Safety case not updated"):
+        register.add_risk(description, "Budget", 3, 3)
+    changes = register.diff(since=0)
+    assert list(changes["ID"]) == ["R1", "R2", "R3", "R4"]
+    assert set(changes["Change"]) == {"added"}
+
+
 def test_diff_of_unknown_version_is_bad_input(wd):
     with pytest.raises(BadInputError):
         RiskRegister(wd).diff(since=9)
@@ -125,7 +135,7 @@ def test_curveball_adds_risks_through_the_register_and_moves_items(wd):
                         "Dropped the colour theme"],
     )
     register = RiskRegister(wd)
-    assert register.risks[0]["source"] == "curveball: data_bias"
+    assert register.risks[0]["source"] == "curveball: data-bias"  # the card's one spelling
     assert entry["new_risks"] == ["R1 — Unequal recall across skin types"]
     assert MoscowBoard(wd).find("Show accuracy by Fitzpatrick type")["priority"] == "Must"
     assert "Dropped the colour theme" in entry["moscow_changes"]
@@ -147,6 +157,59 @@ def test_curveball_record_never_overwrites_typed_answers(wd):
     replaced = notes.record("budget_cut", "Something else", "Serverless", "Sam", replace=True)
     assert replaced["what_changed"] == "Something else"
     assert len(notes._store.versions()) == 3
+
+
+def _save_old_notes(wd, entries, draft=None):
+    """Curveball notes as the pack saved them when card ids were spelled budget_cut."""
+    import json
+
+    folder = wd / "worksheets" / "curveball_notes"
+    (folder / "history").mkdir(parents=True)
+    payload = {"worksheet": "curveball_notes", "version": 1, "saved_at": "2025-06-01T10:00:00+00:00",
+               "data": {"entries": entries}}
+    for path in (folder / "record.json", folder / "history" / "v0001.json"):
+        path.write_text(json.dumps(payload), encoding="utf-8")
+    if draft is not None:
+        (folder / "draft.json").write_text(json.dumps({"worksheet": "curveball_notes", "base_version": 1,
+                                                       "saved_at": "", "data": {"entries": draft}}))
+
+
+def _old_entry(card_id, **answers):
+    entry = {"card_id": card_id, "what_changed": "", "how_adapted": "", "who_led": "", "new_risks": [],
+             "moscow_changes": [], "reflection": {"surprise": "", "trade_off": "", "evidence": "", "next_time": ""}}
+    for key, value in answers.items():
+        if key in entry["reflection"]:
+            entry["reflection"][key] = value
+        else:
+            entry[key] = value
+    return entry
+
+
+def test_notes_saved_with_the_old_card_spelling_load_and_are_filled_not_duplicated(wd):
+    from helpers.worksheets.curveball_notes import SPEC
+
+    _save_old_notes(wd, [_old_entry("budget_cut", what_changed="Half the budget", who_led="Priya",
+                                    surprise="How fast it went")],
+                    draft=[_old_entry("data_bias", what_changed="typed, not saved yet")])
+    notes = CurveballNotes(wd)
+    assert [e["card_id"] for e in notes.entries] == ["budget-cut"]
+    assert SPEC.store(wd).load_draft().data["entries"][0]["card_id"] == "data-bias"
+    assert SPEC.store(wd).version(1).data["entries"][0]["card_id"] == "budget-cut"
+    assert "## Curveball: budget-cut" in notes.to_markdown() and "budget_cut" not in notes.to_markdown()
+    entry = notes.record("budget-cut", "Something else", "Serverless", "Sam")
+    assert len(CurveballNotes(wd).entries) == 1
+    assert (entry["what_changed"], entry["how_adapted"], entry["who_led"]) == ("Half the budget", "Serverless", "Priya")
+    assert entry["reflection"]["surprise"] == "How fast it went"
+
+
+def test_notes_saved_under_both_spellings_become_one_entry_keeping_every_answer(wd):
+    _save_old_notes(wd, [_old_entry("budget_cut", what_changed="Half the budget", moscow_changes=["A"]),
+                         _old_entry("budget-cut", what_changed="Serverless now", who_led="Sam",
+                                    moscow_changes=["A", "B"], evidence="The plot")])
+    [entry] = CurveballNotes(wd).entries
+    assert entry["card_id"] == "budget-cut" and entry["who_led"] == "Sam"
+    assert entry["what_changed"] == "Half the budget\n\nServerless now"
+    assert entry["moscow_changes"] == ["A", "B"] and entry["reflection"]["evidence"] == "The plot"
 
 
 def test_curveball_bad_risk_fails_before_anything_is_written(wd):
