@@ -1,7 +1,7 @@
 """A learner's workshop day in JupyterLab 4 in Chromium: every notebook from the Run menu, in order, in one tab.
 
 The tests run in file order and share one page and one work folder (each builds on the notebooks before it,
-as in class): 00 → 01 → 02 → 03 → 04 (and the MVP app) → 05 (the budget card) → back to 04 → 99.
+as in class): 00 → 01 → 02 → 03 → 04 (and the MVP app) → 05 (the budget card) → 06 → back to 04 → 99.
 """
 
 from __future__ import annotations
@@ -243,10 +243,10 @@ def test_05_curveball_card_renders_and_changes_the_board(day):
 
 def test_05_rerun_register_diff_is_never_an_empty_table(day):
     notebook = day["notebook"]("05").run_all()
-    changes = notebook.output("register.diff(").inner_text()
+    changes = notebook.output("recorded.show()").inner_text()
     numbers = re.search(r"version (\d+) -> (\d+)", changes)
     if numbers and numbers.group(1) == numbers.group(2):
-        assert notebook.output("register.diff(").locator("table").count() == 0, f"an empty diff table: {changes}"
+        assert notebook.output("recorded.show()").locator("table").count() == 0, f"an empty diff table: {changes}"
 
 
 def test_05_add_to_risk_register_button_is_not_cut(day):
@@ -263,8 +263,14 @@ def test_05_curveball_notes_save(day):
     assert record(day["work"], "curveball_notes")["entries"][0]["who_led"] == "Priya"
 
 
+def test_06_production_path_renders_and_shows_the_saved_worksheets(day):
+    notebook = run_clean(day, "06")
+    assert "Model misses melanoma on darker skin" in Form(notebook, 'worksheets.show("risk_register"').values()
+    assert any("Triage support for GPs" in value for value in Form(notebook, 'worksheets.show("dpia"').values())
+
+
 def test_mock_banner_shows_once(day):
-    for stem in ("00", "01", "05"):
+    for stem in ("00", "01", "05", "06"):
         text = day["notebook"](stem).output("notebook.start(").inner_text()
         assert text.count("LOCAL MOCK at") == 1, f"{stem}: the MOCK banner shows {text.count('LOCAL MOCK at')} times:\n{text}"
 
