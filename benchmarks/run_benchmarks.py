@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO))  # this checkout's helpers, even where another one is installed
 
-from helpers import classify, endpoint, images, state
+from helpers import classify, endpoint, images, state  # noqa: E402
 from helpers.coach import runner  # noqa: E402
 from helpers.core.config import FUN_IMAGES_DIR, SKIN_PROXIES_DIR  # noqa: E402
 from helpers.mock import MockServer  # noqa: E402

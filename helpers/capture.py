@@ -89,7 +89,7 @@ class CaptureSettings:
 def account_id() -> str:
     try:
         return aws.client("sts").get_caller_identity()["Account"]
-    except Exception as exc:
+    except aws.ERRORS as exc:
         raise explain_aws_error(exc, action="Finding your AWS account") from None
 
 
@@ -106,7 +106,7 @@ def _bucket_exists(bucket: str) -> bool:
     try:
         aws.client("s3").head_bucket(Bucket=bucket)
         return True
-    except Exception as exc:
+    except aws.ERRORS as exc:
         if error_code(exc) in ("404", "NoSuchBucket", "NotFound"):
             return False
         if error_code(exc) in ("403", "AccessDenied"):
@@ -133,7 +133,7 @@ def ensure_bucket(location: CaptureLocation, retention_days: int = DEFAULT_RETEN
         rule_id = f"expire-{location.prefix.replace('/', '-')}"
         try:
             rules = s3.get_bucket_lifecycle_configuration(Bucket=location.bucket).get("Rules", [])
-        except Exception as exc:
+        except aws.ERRORS as exc:
             if error_code(exc) != "NoSuchLifecycleConfiguration":
                 raise
             rules = []
@@ -141,9 +141,7 @@ def ensure_bucket(location: CaptureLocation, retention_days: int = DEFAULT_RETEN
             "ID": rule_id, "Status": "Enabled", "Filter": {"Prefix": f"{location.prefix}/"},
             "Expiration": {"Days": int(retention_days)}}]
         s3.put_bucket_lifecycle_configuration(Bucket=location.bucket, LifecycleConfiguration={"Rules": rules})
-    except DermAssistError:
-        raise
-    except Exception as exc:
+    except aws.ERRORS as exc:  # a DermAssistError from inside is already one line: it passes through
         raise explain_aws_error(exc, action=f"Preparing bucket {location.bucket}") from None
     return created
 
@@ -213,7 +211,7 @@ def enable_capture(
     sm = aws.sagemaker()
     try:
         current = sm.describe_endpoint_config(EndpointConfigName=info.config_name)
-    except Exception as exc:
+    except aws.ERRORS as exc:
         raise explain_aws_error(exc, action=f"Reading the configuration of {name}") from None
     if _same(current.get("DataCaptureConfig"), wanted):
         if progress:
@@ -226,7 +224,7 @@ def enable_capture(
             DataCaptureConfig=wanted, Tags=endpoint.pack_tags(owner, info.model_id or ""),
         )
         sm.update_endpoint(EndpointName=name, EndpointConfigName=config_name)
-    except Exception as exc:
+    except aws.ERRORS as exc:
         _forget_config(config_name)
         error = explain_aws_error(exc, action=f"Turning on Data Capture for {name}")
         if isinstance(error, QuotaExceededError):
@@ -247,7 +245,7 @@ def _forget_config(config_name: str | None) -> None:
         return
     try:
         aws.sagemaker().delete_endpoint_config(EndpointConfigName=config_name)
-    except Exception as exc:
+    except aws.ERRORS as exc:
         if error_code(exc) not in ("ValidationException", "ValidationError", "ResourceNotFound"):
             raise explain_aws_error(exc, action=f"Deleting endpoint config {config_name}") from None
 
@@ -256,7 +254,7 @@ def capture_status(endpoint_name: str) -> dict | None:
     """DescribeEndpoint's ``DataCaptureConfig`` (EnableCapture, CaptureStatus, CurrentSamplingPercentage, ...)."""
     try:
         return aws.sagemaker().describe_endpoint(EndpointName=endpoint_name).get("DataCaptureConfig")
-    except Exception as exc:
+    except aws.ERRORS as exc:
         raise explain_aws_error(exc, action=f"Describing endpoint {endpoint_name}") from None
 
 
@@ -329,7 +327,7 @@ def capture_files(endpoint_name: str, location: CaptureLocation) -> list[dict]:
     try:
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=location.bucket, Prefix=location.endpoint_prefix(endpoint_name)):
             files += [o for o in page.get("Contents", []) if o["Key"].endswith(".jsonl")]
-    except Exception as exc:
+    except aws.ERRORS as exc:
         if error_code(exc) == "NoSuchBucket":
             return []
         raise explain_aws_error(exc, action=f"Listing captured data in {location.s3_uri}") from None
@@ -370,7 +368,7 @@ def read_capture(
                 if cached is None or cached[0] != (obj["Size"], obj.get("ETag")):
                     try:
                         text = s3.get_object(Bucket=location.bucket, Key=obj["Key"])["Body"].read().decode("utf-8")
-                    except Exception as exc:
+                    except (*aws.ERRORS, UnicodeDecodeError) as exc:
                         raise explain_aws_error(exc, action=f"Reading {obj['Key']}") from None
                     cache[obj["Key"]] = ((obj["Size"], obj.get("ETag")), [parse_line(line, obj["Key"]) for line in text.splitlines() if line.strip()])
                 rows += cache[obj["Key"]][1]
@@ -403,7 +401,7 @@ def first_record(endpoint_name: str, owner: str | None = None) -> dict | None:
         return None
     try:
         text = aws.client("s3").get_object(Bucket=location.bucket, Key=files[0]["Key"])["Body"].read().decode("utf-8")
-    except Exception as exc:
+    except (*aws.ERRORS, UnicodeDecodeError) as exc:
         raise explain_aws_error(exc, action=f"Reading {files[0]['Key']}") from None
     return json.loads(text.splitlines()[0])
 
@@ -423,9 +421,7 @@ def owner_files(owner: str | None = None) -> list[str]:
         if not _bucket_exists(location.bucket):
             return []
         return _list_keys(location.bucket, f"{location.prefix}/")
-    except DermAssistError:
-        raise
-    except Exception as exc:
+    except aws.ERRORS as exc:
         raise explain_aws_error(exc, action=f"Listing {location.s3_uri}") from None
 
 
@@ -471,16 +467,20 @@ def delete_capture(endpoint_name: str, *, dry_run: bool = False) -> list[str]:
             return []
         done = []
         for prefix in _owner_prefixes(bucket):
-            keys = _list_keys(bucket, f"{prefix}{endpoint_name}/")
-            if keys:
-                if not dry_run:
-                    _delete_keys(bucket, keys)
-                done.append(f"{len(keys)} captured file(s) in s3://{bucket}/{prefix}{endpoint_name}/")
+            done += _clear_folder(bucket, f"{prefix}{endpoint_name}/", dry_run)
         return done
-    except DermAssistError:
-        raise
-    except Exception as exc:
+    except aws.ERRORS as exc:
         raise explain_aws_error(exc, action=f"Deleting the data captured from {endpoint_name}") from None
+
+
+def _clear_folder(bucket: str, folder: str, dry_run: bool) -> list[str]:
+    """Delete (unless ``dry_run``) the files under ``folder`` and say so in one line; [] when there are none."""
+    keys = _list_keys(bucket, folder)
+    if not keys:
+        return []
+    if not dry_run:
+        _delete_keys(bucket, keys)
+    return [f"{len(keys)} captured file(s) in s3://{bucket}/{folder}"]
 
 
 def delete_orphan_capture(keep: set[str] | frozenset = frozenset(), *, going: set[str] | frozenset = frozenset(),
@@ -498,17 +498,13 @@ def delete_orphan_capture(keep: set[str] | frozenset = frozenset(), *, going: se
         done, kept = [], 0
         for owner_prefix in _owner_prefixes(bucket):
             for folder in _subfolders(bucket, owner_prefix):
-                keys = _list_keys(bucket, folder)
                 name = folder[len(owner_prefix):].rstrip("/")
                 if name in going:
                     continue
                 if name in keep:
-                    kept += len(keys)
+                    kept += len(_list_keys(bucket, folder))
                     continue
-                if keys and not dry_run:
-                    _delete_keys(bucket, keys)
-                if keys:
-                    done.append(f"{len(keys)} captured file(s) in s3://{bucket}/{folder}")
+                done += _clear_folder(bucket, folder, dry_run)
         if remove_bucket and not kept and _bucket_tags(bucket).get(endpoint.TAG_PROJECT) == PROJECT_TAG:
             rest = _list_keys(bucket)
             if not dry_run:
@@ -516,16 +512,14 @@ def delete_orphan_capture(keep: set[str] | frozenset = frozenset(), *, going: se
                 aws.client("s3").delete_bucket(Bucket=bucket)
             done.append(f"bucket {bucket}")
         return done
-    except DermAssistError:
-        raise
-    except Exception as exc:
+    except aws.ERRORS as exc:
         raise explain_aws_error(exc, action=f"Cleaning up bucket {bucket}") from None
 
 
 def _bucket_tags(bucket: str) -> dict[str, str]:
     try:
         return {t["Key"]: t["Value"] for t in aws.client("s3").get_bucket_tagging(Bucket=bucket).get("TagSet", [])}
-    except Exception as exc:
+    except aws.ERRORS as exc:
         if error_code(exc) == "NoSuchTagSet":
             return {}  # a bucket of that name the pack did not make: only its data-capture/ folder is touched
         raise

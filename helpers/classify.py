@@ -187,7 +187,7 @@ def invoke_with_retries(
         try:
             result = call()
             return result, requests + 1 + _botocore_retries(result)
-        except Exception as exc:
+        except aws.ERRORS as exc:  # anything else is a bug in the pack, not an answer from SageMaker
             requests += 1 + _botocore_retries(getattr(exc, "response", None))
             transient = is_transient(exc) or _transient_model_error(exc)
             delay = rng.uniform(0, min(max_delay, base_delay * 2 ** (attempt - 1)))

@@ -36,7 +36,7 @@ class EndpointReport:
     region: str
 
     def rows(self) -> list[dict]:
-        return [{"name": info.name, "status": info.status, "model": info.model_id or "?", "size": info.kind,
+        return [{"name": info.name, "status": info.status, "model": info.model_id or info.unknown, "size": info.kind,
                  "owner": info.owner, "age": costs.format_age(info.age), "cost so far": costs.format_cost(costs.estimate_cost(info))}
                 for info in self.endpoints]
 

@@ -83,6 +83,7 @@ class EndpointInfo:
     model_names: list[str] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
     tags_error: str | None = None  # "<code>: <message>" when ListTags failed (then nobody can tell whose it is)
+    details_error: str | None = None  # "<call> failed: <code>" when its config or model could not be described
 
     @property
     def age(self) -> timedelta | None:
@@ -92,7 +93,12 @@ class EndpointInfo:
     def kind(self) -> str:
         if self.serverless:
             return f"serverless {self.serverless.memory_mb} MB"
-        return f"{self.instance_count} x {self.instance_type}" if self.instance_type else "?"
+        return f"{self.instance_count} x {self.instance_type}" if self.instance_type else self.unknown
+
+    @property
+    def unknown(self) -> str:
+        """What a table shows for a fact that could not be read: ``?``, and which call failed when one did."""
+        return f"? ({self.details_error})" if self.details_error else "?"
 
     @property
     def owner(self) -> str:
@@ -124,7 +130,7 @@ def default_owner() -> str:
     try:
         arn = aws.client("sts").get_caller_identity()["Arn"]
         return slug(arn.rsplit("/", 1)[-1])
-    except Exception:
+    except aws.ERRORS:
         return slug(getpass.getuser())
 
 
@@ -207,7 +213,7 @@ def _tags(arn: str) -> dict[str, str]:
     """The resource's tags; :class:`TagsUnreadableError` when ListTags fails (never an empty answer that hides it)."""
     try:
         return {t["Key"]: t["Value"] for t in aws.sagemaker().list_tags(ResourceArn=arn).get("Tags", [])}
-    except Exception as exc:
+    except aws.ERRORS as exc:
         raise TagsUnreadableError(arn, error_code(exc) or type(exc).__name__, error_message(exc)) from None
 
 
@@ -216,7 +222,7 @@ def describe(name: str) -> EndpointInfo:
     sm = aws.sagemaker()
     try:
         desc = sm.describe_endpoint(EndpointName=name)
-    except Exception as exc:
+    except aws.ERRORS as exc:
         if error_code(exc) in ("ValidationException", "ValidationError") and "not" in error_message(exc).lower():
             raise not_found(name) from None
         raise explain_aws_error(exc, action=f"Describing endpoint {name}") from None
@@ -234,7 +240,8 @@ def describe(name: str) -> EndpointInfo:
     info.model_id = info.tags.get(TAG_MODEL)
     try:
         config = sm.describe_endpoint_config(EndpointConfigName=info.config_name)
-    except Exception:
+    except aws.ERRORS as exc:  # still listed (it may bill), its size shown as unreadable
+        info.details_error = f"DescribeEndpointConfig failed: {error_code(exc) or type(exc).__name__}"
         return info
     for variant in config.get("ProductionVariants", []):
         info.model_names.append(variant.get("ModelName"))
@@ -248,8 +255,8 @@ def describe(name: str) -> EndpointInfo:
         try:
             env = sm.describe_model(ModelName=info.model_names[0]).get("PrimaryContainer", {}).get("Environment", {})
             info.model_id = env.get("HF_MODEL_ID")
-        except Exception:
-            pass
+        except aws.ERRORS as exc:  # the model column says why it is unknown
+            info.details_error = f"DescribeModel failed: {error_code(exc) or type(exc).__name__}"
     return info
 
 
@@ -259,7 +266,7 @@ def all_endpoint_names() -> list[str]:
     try:
         for page in sm.get_paginator("list_endpoints").paginate():
             names.extend(e["EndpointName"] for e in page.get("Endpoints", []))
-    except Exception as exc:
+    except aws.ERRORS as exc:
         raise explain_aws_error(exc, action="Listing endpoints") from None
     return names
 
@@ -399,7 +406,7 @@ def deploy(
             EndpointConfigName=config_name, ProductionVariants=[variant(model_name, instance_type, serverless)], Tags=tags
         )
         sm.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=tags)
-    except Exception as exc:
+    except aws.ERRORS as exc:
         _delete_quietly(config_name=config_name, model_name=model_name)  # do not leave half a deploy behind
         raise explain_aws_error(exc, action=f"Deploying {model_id}", serverless=serverless is not None) from None
     if progress:
@@ -431,7 +438,7 @@ def _delete_quietly(*, endpoint_name: str | None = None, config_name: str | None
         try:
             call(value)
             deleted.append(f"{kind} {value}")
-        except Exception as exc:
+        except aws.ERRORS as exc:
             if error_code(exc) in ("ValidationException", "ValidationError", "ResourceNotFound"):
                 continue
             raise explain_aws_error(exc, action=f"Deleting {kind} {value}") from None
@@ -544,7 +551,7 @@ def _update_in_place(current: EndpointInfo, model_id: str, instance_type: str, s
         sm.update_endpoint(EndpointName=current.name, EndpointConfigName=config_name)
         arn = sm.describe_endpoint(EndpointName=current.name)["EndpointArn"]
         sm.add_tags(ResourceArn=arn, Tags=[t for t in tags if t["Key"] == TAG_MODEL])
-    except Exception as exc:
+    except aws.ERRORS as exc:
         _delete_quietly(config_name=config_name, model_name=model_name)
         raise explain_aws_error(exc, action=f"Updating {current.name} to {model_id}", serverless=serverless is not None) from None
     if progress:
@@ -577,7 +584,7 @@ def find_orphans() -> Orphans:
         configs = [c for page in sm.get_paginator("list_endpoint_configs").paginate(NameContains="derm-assist-")
                    for c in page.get("EndpointConfigs", [])]
         model_list = [m for page in sm.get_paginator("list_models").paginate(NameContains="derm-assist-") for m in page.get("Models", [])]
-    except Exception as exc:
+    except aws.ERRORS as exc:
         raise explain_aws_error(exc, action="Looking for leftover configs and models") from None
     used_models = set()
     for config in configs:

@@ -16,14 +16,13 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
 
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from .core.config import IMAGE_SUFFIXES
 from .core.errors import BadInputError
 
-ImageSource = Union[str, os.PathLike, bytes, Image.Image]
+ImageSource = str | os.PathLike | bytes | Image.Image
 
 # The longest side we send. Both models resize to 224 px; 1024 keeps detail and payloads ~100-300 kB.
 MAX_SIDE = 1024

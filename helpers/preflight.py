@@ -85,7 +85,7 @@ def check_sdk(installed: str | None = None) -> Check:
 def check_identity() -> tuple[Check, str | None]:
     try:
         arn = aws.client("sts").get_caller_identity()["Arn"]
-    except Exception as exc:
+    except aws.ERRORS as exc:
         from .core.errors import explain_aws_error
 
         return Check("AWS identity", False, "unknown", str(explain_aws_error(exc, action="Checking who you are"))), None

@@ -177,3 +177,15 @@ def test_answers_from_the_real_model_need_no_notice(capsys):
     assert batch.stand_in_notice() is None
     batch.say_where_answers_come_from()
     assert capsys.readouterr().out == ""
+
+
+def test_a_bug_is_not_retried_nor_dressed_as_an_aws_error():
+    calls = []
+
+    def buggy():
+        calls.append(1)
+        raise TypeError("unsupported operand")
+
+    with pytest.raises(TypeError):
+        classify.invoke_with_retries(buggy, action="t", sleep=lambda s: None)
+    assert len(calls) == 1

@@ -13,6 +13,7 @@ from helpers import costs, endpoint, state
 from helpers.coach import cli
 from helpers.core import aws
 from helpers.core.config import NOTEBOOKS_DIR, PACKAGE_DIR, REPO_ROOT
+from helpers.core.errors import EndpointNotReadyError
 from helpers.mock import control
 from helpers.mock.server import MockApp
 from helpers.models import SKIN_VIT_ID
@@ -48,7 +49,7 @@ def fleet(mock_aws):
     young = endpoint.deploy(SKIN_VIT_ID, name="derm-assist-young", progress=False, owner="ben")
     sls = endpoint.deploy(SKIN_VIT_ID, name="derm-assist-sls", serverless=endpoint.ServerlessSpec(2048, 1), progress=False)
     endpoint.deploy(SKIN_VIT_ID, name="derm-assist-stuck", instance_type="ml.c5.large", wait=False, progress=False)
-    with pytest.raises(Exception):
+    with pytest.raises(EndpointNotReadyError, match="ping health check failed"):
         endpoint.deploy(SKIN_VIT_ID, name="derm-assist-broken", instance_type="ml.t2.medium", progress=False)
     sm = aws.sagemaker()
     sm.create_endpoint_config(EndpointConfigName="not-ours", ProductionVariants=[
@@ -152,6 +153,40 @@ def test_an_endpoint_whose_tags_cannot_be_read_is_still_listed(fleet, capsys, mo
     assert rows["derm-assist-young"]["status"] == "InService"  # it bills: a coach must see it
     assert rows["derm-assist-young"]["owner"] == "unknown (tags unreadable: AccessDeniedException)"
     assert rows["derm-assist-old"]["owner"] == "ana" and "derm-assist-untagged" not in rows
+
+
+def deny(monkeypatch, method: str, operation: str, name: str) -> None:
+    """``method`` of the SageMaker client fails for the resource named ``name`` (AccessDenied, as without its permission)."""
+    from botocore.exceptions import ClientError
+
+    sm = aws.sagemaker()
+    real = getattr(sm, method)
+
+    def refuse(**kwargs):
+        if name in kwargs.values():
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": f"not authorized: sagemaker:{operation}"}}, operation)
+        return real(**kwargs)
+
+    monkeypatch.setattr(sm, method, refuse)
+
+
+def test_an_unreadable_endpoint_config_is_listed_with_the_reason(fleet, capsys, monkeypatch):
+    deny(monkeypatch, "describe_endpoint_config", "DescribeEndpointConfig", fleet["young"].config_name)
+    assert cli.main(["endpoints"]) == 0
+    rows = table(capsys.readouterr().out)
+    assert rows["derm-assist-young"]["size"] == "? (DescribeEndpointConfig failed: AccessDeniedException)"
+    assert rows["derm-assist-young"]["status"] == "InService" and rows["derm-assist-young"]["owner"] == "ben"
+    assert rows["derm-assist-old"]["size"] == fleet["old"].kind and "?" not in fleet["old"].kind
+
+
+def test_an_unreadable_model_is_shown_as_unknown_with_the_reason(fleet, capsys, monkeypatch):
+    sm = aws.sagemaker()
+    sm.delete_tags(ResourceArn=sm.describe_endpoint(EndpointName="derm-assist-young")["EndpointArn"], TagKeys=[endpoint.TAG_MODEL])
+    deny(monkeypatch, "describe_model", "DescribeModel", fleet["young"].model_names[0])
+    assert cli.main(["endpoints"]) == 0
+    rows = table(capsys.readouterr().out)
+    assert rows["derm-assist-young"]["model"] == "? (DescribeModel failed: AccessDeniedException)"
+    assert rows["derm-assist-old"]["model"] == SKIN_VIT_ID
 
 
 def test_cleanup_all_names_what_it_could_not_check_and_keeps_it(fleet, capsys, monkeypatch):

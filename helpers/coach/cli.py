@@ -311,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # the last resort: still one line
+    except Exception as exc:  # noqa: BLE001 - the last resort: still one line (and the traceback with --debug)
         if debug:
             raise
         print(f"{PROG}: unexpected error: {type(exc).__name__}: {redact(' '.join(str(exc).split()))[:300]} (re-run with --debug for details)", file=sys.stderr)

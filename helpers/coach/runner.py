@@ -107,7 +107,7 @@ def run_all(
                 if faults:
                     try:
                         control(mock.url, "faults", {"global": faults})
-                    except Exception as exc:  # urllib's HTTPError carries the mock's reason in its body
+                    except OSError as exc:  # urllib's URLError; its HTTPError carries the mock's reason in its body
                         reason = exc.read().decode(errors="replace") if hasattr(exc, "read") else str(exc)
                         raise BadInputError(f"The mock refused the faults {faults}: {reason}") from None
                     print(f"Faults injected for the whole run: {faults}")
@@ -125,7 +125,9 @@ def run_all(
                         cwd=str(notebook.parent), progress_bar=False, log_output=False, execution_timeout=cell_timeout,
                     )
                     run = NotebookRun(notebook.name, output, time.perf_counter() - started, True, parameters=parameters)
-                except Exception as exc:  # papermill raises PapermillExecutionError with the cell's error
+                # Catch-all on purpose: a failed notebook (PapermillExecutionError with the cell's error, a cell timeout, a dead or missing
+                # kernel, a bad parameter) must become a FAILED row with its reason, never end the run unreported.
+                except Exception as exc:  # noqa: BLE001
                     message = redact(" ".join(str(getattr(exc, "evalue", exc)).split()))[:300]
                     run = NotebookRun(notebook.name, output, time.perf_counter() - started, False, message, parameters)
                 runs.append(run)
@@ -169,7 +171,7 @@ def write_report(out_dir: Path, runs: list[NotebookRun], total_seconds: float, w
         if run.output.exists():
             try:
                 link = _to_html(run.output).name
-            except Exception as exc:  # a broken render must not hide the other notebooks
+            except Exception as exc:  # noqa: BLE001 - a broken render must not hide the other notebooks; its reason goes in the row
                 run.error = run.error or f"HTML render failed: {exc}"
         name = html.escape(run.output.name)
         cell = f'<a href="{html.escape(link)}">{name}</a>' if link else name

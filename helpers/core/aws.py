@@ -14,8 +14,14 @@ from urllib.parse import urlparse
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from .config import DEFAULT_REGION
+
+# What a boto3 call can raise: the service's refusal (ClientError: access denied, not found, throttled...) or
+# botocore's own failure (no credentials or region, no connection, a timeout, a bad parameter). Catch this around
+# AWS calls, not Exception, so that a bug in the pack's own code is not mistaken for an AWS answer.
+ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError)
 
 # Invocations: botocore makes one quick retry of throttling and 5xx (so a call made by hand in a notebook
 # survives a blip too), and helpers.classify's own loop handles the rest within its time budget; it

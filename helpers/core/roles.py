@@ -51,7 +51,7 @@ def execution_role(role_arn: str | None = None) -> str:
             return found
     try:
         caller = aws.client("sts").get_caller_identity()["Arn"]
-    except Exception as exc:
+    except aws.ERRORS as exc:
         raise explain_aws_error(exc, action="Finding your execution role") from None
     if ":role/" in caller:
         return caller

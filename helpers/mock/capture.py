@@ -153,9 +153,11 @@ class CaptureWriter:
                 self.files[(endpoint, variant)] = current
             current.lines.append(line)
             body = ("\n".join(current.lines) + "\n").encode()
+            from moto.s3.exceptions import S3ClientError
+
             try:
                 _s3_backend(self.account_id).put_object(bucket, current.key, body)
-            except Exception:  # no such bucket (or it was deleted): SageMaker drops the record and logs it
+            except S3ClientError:  # no such bucket (or it was deleted): SageMaker drops the record and logs it; counted
                 current.lines.pop()
                 self.failed += 1
                 return False

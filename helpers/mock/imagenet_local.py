@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import pickle
 import threading
 from pathlib import Path
 
@@ -142,7 +143,9 @@ class LocalImageNetClassifier:
             model = EfficientNet.from_name(MODEL_NAME)
             state = torch.load(path, map_location="cpu", weights_only=True)
             model.load_state_dict(state, strict=True)
-        except Exception as exc:  # a damaged or mismatched install; say so in one line
+        # A truncated or damaged file (OSError, EOFError, UnpicklingError) or weights of another architecture
+        # (load_state_dict's RuntimeError): say so in one line.
+        except (OSError, EOFError, RuntimeError, pickle.UnpicklingError) as exc:
             raise DermAssistError(
                 f"Could not load the local ImageNet weights from {path} ({exc}). Reinstall: {INSTALL_HINT}"
             ) from None

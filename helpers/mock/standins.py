@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image
 
 from .. import images, models
+from ..core.errors import DermAssistError
 
 UNKNOWN_MODEL = "unknown model"
 
@@ -58,7 +59,8 @@ def _recordings() -> dict:
             from . import recordings
 
             _recordings_cache = recordings.load_recordings()
-        except Exception:  # a missing or damaged file means: no recordings, fall through
+        except DermAssistError as exc:  # missing or damaged: answer live or with placeholders, and say why in the mock's log
+            print(f"mock: no recorded ImageNet answers: {exc}", flush=True)
             _recordings_cache = {"images": [], "provenance": {}}
     return _recordings_cache
 

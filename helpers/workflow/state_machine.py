@@ -109,7 +109,7 @@ def create(endpoint_name: str, threshold: float, *, role_arn: str | None = None,
         else:
             arn = sfn.create_state_machine(name=name, definition=text, roleArn=role, type="STANDARD", tags=tags)["stateMachineArn"]
             created = True
-    except Exception as exc:
+    except aws.ERRORS as exc:
         raise explain_aws_error(exc, action=f"Creating the state machine {name}") from None
     if progress:
         print(f"State machine {name} {'created' if created else 'updated'}: {arn}")
@@ -129,7 +129,7 @@ def _pack_machines() -> list[dict]:
     try:
         for page in sfn.get_paginator("list_state_machines").paginate():
             machines += [m for m in page.get("stateMachines", []) if m["name"].startswith("derm-assist-")]
-    except Exception as exc:
+    except aws.ERRORS as exc:
         raise explain_aws_error(exc, action="Listing state machines") from None
     return machines
 
@@ -137,7 +137,7 @@ def _pack_machines() -> list[dict]:
 def _tags(arn: str) -> dict[str, str]:
     try:
         return {t["key"]: t["value"] for t in aws.client("stepfunctions").list_tags_for_resource(resourceArn=arn).get("tags", [])}
-    except Exception as exc:
+    except aws.ERRORS as exc:
         if error_code(exc) in ("ResourceNotFound", "StateMachineDoesNotExist"):
             return {}
         raise explain_aws_error(exc, action=f"Reading the tags of {arn}") from None
@@ -166,7 +166,7 @@ def delete_workflows(endpoint_name: str | None = None, *, keep: set[str] | froze
         if not dry_run:
             try:
                 aws.client("stepfunctions").delete_state_machine(stateMachineArn=machine["stateMachineArn"])
-            except Exception as exc:
+            except aws.ERRORS as exc:
                 if error_code(exc) not in ("ResourceNotFound", "StateMachineDoesNotExist"):
                     raise explain_aws_error(exc, action=f"Deleting state machine {machine['name']}") from None
         done.append(f"state machine {machine['name']}")

@@ -289,7 +289,7 @@ class WorksheetForm(RestartHint, widgets.VBox):
             source = data if table is None else self._row_value(self._table_spec(table), cells)
             try:
                 output.value = _esc(item.compute(source))
-            except Exception:  # a half-typed value must not break the form
+            except (DermAssistError, ValueError, TypeError):  # a half-typed value must not break the form; a bug still shows
                 output.value = "—"
         for callback in self.on_change:
             callback(data)

@@ -3,6 +3,7 @@
 import base64
 import io
 import json
+import urllib.error
 
 import pytest
 from botocore.exceptions import ClientError
@@ -129,8 +130,9 @@ def test_faults_throttle_then_clear(deployed):
 
 
 def test_unknown_fault_is_refused(mock_aws):
-    with pytest.raises(Exception):
+    with pytest.raises(urllib.error.HTTPError) as refused:
         control(aws.endpoint_url(), "faults", {"no_such_fault": 1})
+    assert refused.value.code == 400 and "no_such_fault" in refused.value.read().decode()
 
 
 def test_simulated_skin_model_responds_smoothly_to_the_lesion():

@@ -124,3 +124,16 @@ def test_missing_file_is_a_one_line_error(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(DermAssistError):
         recordings.load_recordings(bad)
+
+
+def test_damaged_recordings_are_reported_in_the_mock_log_not_hidden(tmp_path, monkeypatch, capsys):
+    from helpers.mock import standins
+
+    damaged = tmp_path / "imagenet_recordings.json"
+    damaged.write_text("{not json", encoding="utf-8")
+    monkeypatch.setattr(recordings, "RECORDINGS_PATH", damaged)
+    monkeypatch.setattr(standins, "_recordings_cache", None)
+    monkeypatch.setattr("helpers.mock.imagenet_local.available", lambda: False)
+    answer = standins.imagenet_standin(Image.new("RGB", (32, 32), (10, 120, 200)), 3)
+    assert answer.stand_in == "placeholder"  # nothing recorded to replay, and no local model here
+    assert f"mock: no recorded ImageNet answers: Cannot read the recordings {damaged}" in capsys.readouterr().out

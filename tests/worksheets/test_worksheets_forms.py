@@ -158,6 +158,23 @@ def test_reflection_form_counts_words_live(wd):
     assert counts == ["3 words (target 300–400): 297 to go"]
 
 
+def test_a_half_typed_value_shows_a_dash_but_a_bug_is_not_hidden(wd):
+    from types import SimpleNamespace
+
+    form = show("reflection", wd)
+    _item, output, table, index = form._computed[0]
+
+    def half_typed(_data):
+        return int("3 o")  # ValueError, as a number being typed
+
+    form._computed[0] = (SimpleNamespace(compute=half_typed), output, table, index)
+    form._refresh()
+    assert output.value == "—"
+    form._computed[0] = (SimpleNamespace(compute=lambda data: data["no such key"]), output, table, index)
+    with pytest.raises(KeyError):
+        form._refresh()
+
+
 def test_dpia_form_shows_the_screening_result(wd):
     form = show("dpia", wd)
     form._fields["screening.sensitive_data"].value = True
