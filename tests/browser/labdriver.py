@@ -365,10 +365,12 @@ class Lab:
         return self
 
     def stop(self) -> None:
+        from playwright.sync_api import Error as PlaywrightError
+
         for page in self.pages:
             try:
                 page.close()
-            except Exception as exc:  # the browser may already be gone
+            except PlaywrightError as exc:  # the browser may already be gone
                 print(f"closing a page: {exc}")
         if self.browser is not None:
             self.browser.close()
@@ -429,6 +431,8 @@ class Lab:
 
     def save_failure(self, name: str) -> list[Path]:
         """Screenshot and text of every open page, under build/browser-failures/."""
+        from playwright.sync_api import Error as PlaywrightError
+
         FAILURES_DIR.mkdir(parents=True, exist_ok=True)
         safe = re.sub(r"[^A-Za-z0-9_-]+", "_", name)[-120:]
         saved = []
@@ -440,7 +444,7 @@ class Lab:
                 page.screenshot(path=str(png), full_page=True)
                 txt.write_text(page.inner_text("body"), encoding="utf-8")
                 saved += [png, txt]
-            except Exception as exc:  # a screenshot must never hide the test's own failure
+            except (PlaywrightError, OSError) as exc:  # a screenshot must never hide the test's own failure
                 print(f"could not save {png}: {exc}")
         log = FAILURES_DIR / f"{safe}-jupyterlab.log"
         log.write_text(self.server.log_tail(200), encoding="utf-8")
