@@ -284,6 +284,16 @@ class Notebook:
         self.lab.timings.append((self.path, time.monotonic() - started, sum(self.seconds_per_cell().values())))
         return self
 
+    def run_all_above(self, contains: str, timeout: float = 180) -> Notebook:
+        """Select the cell, then Run ▸ Run All Above Selected Cell."""
+        self.activate()
+        self.cell(contains).locator(".jp-InputPrompt").first.click()
+        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Above Selected Cell")).first.click()
+        self.page.wait_for_timeout(300)
+        self.wait_idle(timeout)
+        return self
+
     def run_cell(self, contains: str, timeout: float = 120) -> Notebook:
         """Select the cell and run it (Run ▸ Run Selected Cell), then wait for it and its widgets."""
         self.activate()
