@@ -1,20 +1,22 @@
 # Derm-Assist workshop pack. Two commands do everything on a fresh machine:
 #   make workshop   set up, start the local mock, execute every notebook, write build/index.html
-#   make test       set up, run the unit tests, execute the notebooks and check what they show
+#   make test       set up, run the unit tests, execute the notebooks and check what they show, then drive
+#                   JupyterLab in Chromium (browser tests, timed apart; they skip where Chromium is missing)
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= mock,offline,dev,evaluation,app,space,browser
+EXTRAS ?= mock,offline,dev,evaluation,app,space,lab,browser
 comma  := ,
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 BUILD  ?= build
 
-.PHONY: help setup workshop test nbval benchmark mock app space clean strip lock
+.PHONY: help setup workshop test nbval browser benchmark mock app space clean strip lock
 
 help:
 	@echo "make workshop   execute every notebook against the local mock; report in $(BUILD)/index.html"
-	@echo "make test       unit tests + notebook execution checks (papermill + nbval)"
+	@echo "make test       unit tests + notebook execution checks (papermill + nbval) + browser tests"
+	@echo "make browser    only the browser tests: JupyterLab 4 in Chromium (apt-get install chromium)"
 	@echo "make benchmark  print the wall time of each notebook and the payload/latency figures"
 	@echo "make mock       serve the local mock on 127.0.0.1:5055 for an offline rehearsal"
 	@echo "make app        serve the Derm-Assist web app on 127.0.0.1:7860 over your remembered endpoint"
@@ -36,13 +38,19 @@ workshop: setup
 	@echo "Open $(BUILD)/index.html"
 
 test: setup
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests -m "not browser"
 	$(MAKE) --no-print-directory nbval
+	$(MAKE) --no-print-directory browser
 
 # Re-execute the notebooks that tests/test_notebooks.py executed and compare the cells marked
 # NBVAL_CHECK_OUTPUT with what they showed the first time (the key facts must be reproducible).
 nbval: setup
 	$(BIN)/python -m pytest --nbval-lax --nbval-kernel-name python3 -p no:cacheprovider $(BUILD)/test-notebooks/*.ipynb
+
+# Learners' paths in a real JupyterLab 4 in Chromium, driven by Playwright against the mock. A separate run, so
+# its time is reported apart from the unit and notebook tests. Failure screenshots: $(BUILD)/browser-failures/.
+browser: setup
+	$(BIN)/python -m pytest tests/browser -p no:cacheprovider
 
 benchmark: setup
 	$(BIN)/python benchmarks/run_benchmarks.py
@@ -67,6 +75,6 @@ clean:
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet --upgrade pip
-	.venv-lock/bin/python -m pip install --quiet -e ".[mock,offline,dev,evaluation,app,space,browser]"
+	.venv-lock/bin/python -m pip install --quiet -e ".[mock,offline,dev,evaluation,app,space,lab,browser]"
 	{ head -2 requirements/constraints.txt; .venv-lock/bin/pip freeze --exclude-editable | grep -v '^torch=='; } > requirements/constraints.new
 	mv requirements/constraints.new requirements/constraints.txt && rm -rf .venv-lock
