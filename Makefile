@@ -11,7 +11,7 @@ comma  := ,
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 BUILD  ?= build
 
-.PHONY: help setup workshop test nbval browser benchmark mock app space clean strip lock
+.PHONY: help setup workshop test lint nbval browser benchmark mock app space clean strip lock
 
 help:
 	@echo "make workshop   execute every notebook against the local mock; report in $(BUILD)/index.html"
@@ -37,10 +37,13 @@ workshop: setup
 	$(BIN)/derm-assist run --out $(BUILD)
 	@echo "Open $(BUILD)/index.html"
 
-test: setup
+test: setup lint
 	$(BIN)/python -m pytest tests -m "not browser"
 	$(MAKE) --no-print-directory nbval
 	$(MAKE) --no-print-directory browser
+
+lint: setup
+	$(BIN)/ruff check helpers tests benchmarks scripts conftest.py
 
 # Re-execute the notebooks that tests/test_notebooks.py executed and compare the cells marked
 # NBVAL_CHECK_OUTPUT with what they showed the first time (the key facts must be reproducible).
