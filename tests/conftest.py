@@ -29,6 +29,10 @@ def mock_aws(mock_server, monkeypatch, tmp_path):
     mock_server.state.settings.cold_start_seconds = 0.3
     aws.reset_clients()
     yield mock_server
+    # Leave the session's mock as a new account again: a test's endpoints must not use up the quota of the
+    # tests after it (the browser tests share this mock with their JupyterLab kernels).
+    control(mock_server.url, "reset", {})
+    mock_server.seed()
     aws.reset_clients()
 
 
