@@ -376,10 +376,12 @@ class WorksheetForm(RestartHint, widgets.VBox):
             return False
         self.base_version = record.version
         self._drafts = []
+        note = merged.note() if merged else ""
+        # Say it is saved as soon as it is: redrawing the rows, heat map and advice can take seconds.
+        self._set_status(" ".join(filter(None, [self._saved_line(record), note])), OK)
         self._show(record.data)
         for callback in self.after_save:
             callback(record.data)
-        note = merged.note() if merged else ""
         if (self.work_dir / PORTFOLIO_FILE).exists():
             note += f" To put this in your portfolio, {REBUILD}."
         self._set_status(" ".join(filter(None, [self._saved_line(record), note.strip()])), OK,
