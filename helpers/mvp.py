@@ -13,14 +13,14 @@ from pathlib import Path
 from . import assessment, triage
 from .accessibility import get_palette
 from .core.config import SKIN_PROXIES_DIR
-from .core.display import hinted_vbox, plural, show_html
+from .core.display import RERUN_UP_TO_HERE, hinted_vbox, plural, show_html
 from .core.errors import DermAssistError
 from .images import list_images
 
 NO_PICK = "— or pick a shipped example —"
 NOTHING_CHOSEN = "<i>No photo chosen yet: upload one or pick an example.</i>"
-RESTART_HINT = ("If the app is missing here (after a kernel restart or when the notebook is reopened), re-run "
-                "this cell; the review log keeps every earlier result.")
+RESTART_HINT = (f"If the app is missing here (after a kernel restart or when the notebook is reopened), {RERUN_UP_TO_HERE}; "
+                "the review log keeps every earlier result.")
 
 
 class DermAssistApp:

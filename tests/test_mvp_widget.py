@@ -108,7 +108,7 @@ def test_review_log_view_refreshes_after_each_assessment(app):
 
 def test_app_widgets_have_a_restart_hint_and_a_readable_plain_text(app):
     box = app.widget()
-    assert "re-run this cell" in box.restart_hint
+    assert "Run All Above Selected Cell" in box.restart_hint and "then run this cell" in box.restart_hint
     assert "VBox(" not in repr(box) and "Derm-Assist" in repr(box)
 
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 import html
 from functools import cache
 
+# What brings a widget back after a kernel restart: its cell needs what the cells above defined (``ctx``, ...).
+RERUN_UP_TO_HERE = ("re-run the notebook up to here: click this cell, choose Run All Above Selected Cell in the Run menu, "
+                    "then run this cell")
 NOTE_STYLE = "color:#333333;font-size:90%;margin:2px 0;white-space:normal;overflow-wrap:break-word;max-width:60em"
 
 
@@ -59,7 +62,7 @@ class RestartHint:
     ``plain_name`` names the widget in plain-text views instead of a raw widget repr.
     """
 
-    restart_hint = "If the widget is missing here (after a kernel restart or reopening the notebook), re-run this cell."
+    restart_hint = f"If the widget is missing here (after a kernel restart or reopening the notebook), {RERUN_UP_TO_HERE}."
     plain_name = "An interactive widget"
 
     def __repr__(self) -> str:

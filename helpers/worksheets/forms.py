@@ -22,7 +22,7 @@ import uuid
 import ipywidgets as widgets
 
 from ..core.config import work_dir as _work_dir
-from ..core.display import RestartHint
+from ..core.display import RERUN_UP_TO_HERE, RestartHint
 from ..core.errors import DermAssistError
 from . import form_extras
 from .base import Opened, Worksheet
@@ -51,8 +51,8 @@ class WorksheetForm(RestartHint, widgets.VBox):
         self.store = spec.store(self.work_dir)
         self.form_id = uuid.uuid4().hex[:12]
         self.plain_name = f"The {spec.title} form"
-        self.restart_hint = ("If the form is missing here (after a kernel restart or when the notebook is reopened), "
-                             "re-run this cell: your saved work, and anything typed but not saved, comes back.")
+        self.restart_hint = (f"If the form is missing here (after a kernel restart or when the notebook is reopened), "
+                             f"{RERUN_UP_TO_HERE}: your saved work, and anything typed but not saved, comes back.")
         self._help = spec.help_texts()
         self._quiet = False
         self._seq = 0              # changes seen by this form
@@ -63,6 +63,7 @@ class WorksheetForm(RestartHint, widgets.VBox):
         self._boxes: dict[str, widgets.Box] = {}
         self._computed: list[tuple[Field, widgets.HTML, str | None, dict | None]] = []
         self._removed: list[dict] = []  # cells of rows removed from the form
+        self._successors: dict[int, tuple[dict, dict]] = {}  # id(old row cells) -> (old, the same row's cells now)
         self.on_change: list = []  # extra callbacks (data) -> None
         self.after_save: list = []
 
@@ -100,6 +101,7 @@ class WorksheetForm(RestartHint, widgets.VBox):
     # -- building -----------------------------------------------------------------------------------
     def _set_data(self, data: dict) -> None:
         """Show ``data`` in the form, building every widget afresh, without writing a draft."""
+        previous = {key: list(rows) for key, rows in self._rows.items()}
         self._quiet = True
         try:
             self._fields.clear()
@@ -113,28 +115,61 @@ class WorksheetForm(RestartHint, widgets.VBox):
             self._body.children = children
         finally:
             self._quiet = False
+        self._link_rebuilt_rows(previous)
         self._refresh()
 
+    def _link_rebuilt_rows(self, previous: dict[str, list[dict]]) -> None:
+        """Remember which new row each row of the old widgets became (by identity, not position), so
+        typing that reaches an old box after a rebuild lands in the same row."""
+        for table in self.spec.schema:
+            if not isinstance(table, Table) or not previous.get(table.key):
+                continue
+            old = previous[table.key]
+            new = self._rows.get(table.key, [])
+            matches = match_rows(table, [self._row_value(table, c) for c in old],
+                                 [self._row_value(table, c) for c in new])
+            for cells, index in zip(old, matches):
+                if index is not None:
+                    self._successors[id(cells)] = (cells, new[index])
+
     def _show(self, data: dict) -> None:
-        """Show ``data``: values change in place (the box being typed in stays); rows added or removed
-        elsewhere rebuild the form."""
-        tables = [t for t in self.spec.schema if isinstance(t, Table)]
-        if any(len(data.get(t.key) or []) != len(self._rows.get(t.key, [])) for t in tables):
-            self._set_data(data)
-            return
+        """Show ``data`` in place: values change in the widgets already shown, and every row keeps its
+        widgets (matched by identity, not position), so the box being typed in stays, in the browser
+        too. Rows added elsewhere are appended after the rows shown; rows gone are removed."""
         self._quiet = True
         try:
             for item in self.spec.schema:
                 if isinstance(item, Table):
-                    for cells, row in zip(self._rows[item.key], data.get(item.key) or []):
-                        for sub in item.fields:
-                            if sub.kind != "computed":
-                                write_widget(sub, cells[sub.key], get(row, sub.key))
+                    self._show_rows(item, data.get(item.key) or [])
                 elif item.kind != "computed":
                     write_widget(item, self._fields[item.key], get(data, item.key))
         finally:
             self._quiet = False
         self._refresh()
+
+    def _show_rows(self, table: Table, rows: list[dict]) -> None:
+        shown = self._rows.get(table.key, [])
+        parts = self._row_parts.get(table.key, [])
+        matches = match_rows(table, [self._row_value(table, c) for c in shown], rows)
+        kept = [(cells, part, index) for cells, part, index in zip(shown, parts, matches) if index is not None]
+        gone = [cells for cells, index in zip(shown, matches) if index is None]
+        self._computed = [c for c in self._computed if not any(c[3] is g for g in gone)]
+        for cells, _part, index in kept:
+            for sub in table.fields:
+                if sub.kind != "computed":
+                    write_widget(sub, cells[sub.key], get(rows[index], sub.key))
+        self._rows[table.key] = [cells for cells, _part, _index in kept]
+        self._row_parts[table.key] = [part for _cells, part, _index in kept]
+        taken = {index for _cells, _part, index in kept}
+        for index, row in enumerate(rows):
+            if index not in taken:
+                self._row(table, row)
+        if not self._rows[table.key] and not table.fixed:
+            self._row(table, blank_row(table))
+        self._boxes[table.key].children = tuple(box for box, _title in self._row_parts[table.key])
+        if not table.fixed:
+            for number, (_box, title) in enumerate(self._row_parts[table.key]):
+                title.value = f"<b>{_esc(self._row_title(table, {}, number))}</b>"
 
     def _label(self, item: Field) -> widgets.HTML:
         help_text = self._help.get(item.label) or item.help
@@ -258,13 +293,32 @@ class WorksheetForm(RestartHint, widgets.VBox):
         if not shown:
             if any(c is cells for c in self._removed):
                 return  # typing in a row that was removed
-            # Typing that reached a box the form has just rebuilt: it belongs in the box now shown there.
-            rows = self._rows.get(table, []) if table else []
-            current = self._fields.get(key) if table is None else (rows[index].get(key) if index < len(rows) else None)
+            # Typing that reached a box the form has just rebuilt: it belongs in the same field of the
+            # same row (found by the row's identity: rows added elsewhere may now stand at its place).
+            current = self._fields.get(key) if table is None else self._successor_box(table, cells, key)
             if current is not None and current.value != change["new"]:
                 current.value = change["new"]
             return
         self._changed()
+
+    def _successor_box(self, table_key: str, cells: dict, key: str) -> widgets.Widget:
+        """The box of ``key`` in the row that ``cells`` (widgets of a rebuilt row) became; a row the
+        rebuilt form lacks is added again (with what it held), so the typing is never lost."""
+        rows = self._rows.get(table_key, [])
+        for _hop in range(len(self._successors) + 1):
+            if any(c is cells for c in rows):
+                return cells[key]
+            if id(cells) not in self._successors:
+                break
+            cells = self._successors[id(cells)][1]
+        table = self._table_spec(table_key)
+        self._quiet = True
+        try:
+            box = self._row(table, self._row_value(table, cells))
+        finally:
+            self._quiet = False
+        self._boxes[table_key].children = (*self._boxes[table_key].children, box)
+        return self._rows[table_key][-1][key]
 
     def _changed(self, _change=None) -> None:
         if self._quiet:
@@ -322,16 +376,49 @@ class WorksheetForm(RestartHint, widgets.VBox):
             return False
         self.base_version = record.version
         self._drafts = []
+        note = merged.note() if merged else ""
+        # Say it is saved as soon as it is: redrawing the rows, heat map and advice can take seconds.
+        self._set_status(" ".join(filter(None, [self._saved_line(record), note])), OK)
         self._show(record.data)
         for callback in self.after_save:
             callback(record.data)
-        note = merged.note() if merged else ""
         if (self.work_dir / PORTFOLIO_FILE).exists():
             note += f" To put this in your portfolio, {REBUILD}."
         self._set_status(" ".join(filter(None, [self._saved_line(record), note.strip()])), OK,
                          self.spec.advice(record.data))
         self._fold_until = time.monotonic() + FOLD_SECONDS if _button is not None else 0.0
         return True
+
+
+def _same(value) -> object:
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+def match_rows(table: Table, old: list[dict], new: list[dict]) -> list[int | None]:
+    """For each row of ``old`` (a form's rows before a rebuild), the index of the same row in ``new``
+    (``None`` if it is not there). Rows with an identity match by it; rows not saved yet (no ID when
+    the old form was built) match a new row the old form did not have, first by every value, then by
+    the row's name (e.g. a risk's description) — never by position, as a row added elsewhere may
+    stand there now."""
+    index = {table.row_id(r): n for n, r in enumerate(new) if table.row_id(r)}
+    held = {table.row_id(r) for r in old if table.row_id(r)}
+    found: list[int | None] = [index.get(table.row_id(r)) if table.row_id(r) else None for r in old]
+    claimed = {n for n in found if n is not None}
+    free = [n for n, r in enumerate(new) if table.row_id(r) not in held or not table.row_id(r)]
+    keys = [f.key for f in table.fields if f.kind != "computed" and f.key != table.id_field]
+    tests = [lambda r: tuple(_same(get(r, k)) for k in keys)]
+    if table.natural_key:
+        tests.append(lambda r: " ".join(str(get(r, table.natural_key) or "").casefold().split()))
+    for test in tests:
+        for n, row in enumerate(old):
+            if found[n] is not None or table.row_id(row):
+                continue
+            wanted = test(row)
+            match = next((m for m in free if m not in claimed and test(new[m]) == wanted), None)
+            if match is not None:
+                found[n] = match
+                claimed.add(match)
+    return found
 
 
 def make_widget(item: Field, value) -> widgets.Widget:
