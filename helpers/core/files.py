@@ -7,14 +7,14 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write_text(path: Path, text: str, durable: bool = True) -> Path:
-    """Write ``text`` to ``path`` atomically (temporary file + ``os.replace``); fsync if ``durable``."""
+def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> Path:
+    """Write ``data`` to ``path`` atomically (temporary file + ``os.replace``); fsync if ``durable``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
@@ -31,18 +31,6 @@ def atomic_write_text(path: Path, text: str, durable: bool = True) -> Path:
     return path
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Binary twin of :func:`atomic_write_text` (used for exported images)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+def atomic_write_text(path: Path, text: str, durable: bool = True) -> Path:
+    """UTF-8 text with ``\\n`` line endings, written as :func:`atomic_write_bytes` writes."""
+    return atomic_write_bytes(path, text.encode("utf-8"), durable)
