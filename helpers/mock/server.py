@@ -499,5 +499,6 @@ class MockApp:
             state.record_requests = False
             state.injected.clear()
             state.capture.reset()
+            state.rng = random.Random(state.settings.seed)  # a new account draws the same faults whatever ran before
             return _json_response(start_response, 200, {"reset": True})
         return _json_response(start_response, 404, {"error": f"no mock route {path}"})
