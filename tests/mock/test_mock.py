@@ -47,7 +47,7 @@ def test_accepted_image_types_answer_sorted_top5(deployed, ctype):
 def test_rejected_content_types_are_model_errors(deployed, ctype):
     code, message = error_of(lambda: invoke(deployed.name, jpeg(), ctype))
     assert code == "ModelError"
-    assert "Received client error (400)" in message and ctype in message
+    assert "Received client error (400)" in message and ctype.replace("=", "\\u003d") in message  # MMS escapes = as Gson does
 
 
 def test_json_base64_carries_top_k(deployed):
