@@ -161,6 +161,8 @@ class _NotADict:
 def _decode_npy(data: bytes) -> Any:
     import numpy as np
 
+    if data.startswith(b"PK\x03\x04"):  # np.load opens a .npz archive, which has no pop either
+        raise ContainerError("'NpzFile' object has no attribute 'pop'")
     try:  # never unpickle a request body here; the container does, then fails on the array all the same
         np.load(io.BytesIO(data), allow_pickle=False)
     except ValueError as exc:

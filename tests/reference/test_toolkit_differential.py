@@ -63,6 +63,12 @@ def npy(array) -> bytes:
     return buffer.getvalue()
 
 
+def npz() -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, image=np.zeros((4, 4, 3), dtype=np.uint8))
+    return buffer.getvalue()
+
+
 def js(payload) -> bytes:
     return json.dumps(payload).encode()
 
@@ -96,6 +102,7 @@ CASES = [
     Case("ctype-image-jpg", JPEG, "image/jpg"),
     Case("ctype-octet-stream", JPEG, "application/octet-stream"),
     Case("ctype-text-plain", JPEG, "text/plain"),
+    Case("ctype-json-upper", js({"inputs": B64}), "APPLICATION/JSON"),
     Case("ctype-json-charset", js({"inputs": B64}), "application/json; charset=utf-8"),
     # Image modes and oddities Pillow converts to RGB.
     Case("image-rgba-png", encode(Image.new("RGBA", (64, 64), (10, 20, 30, 0)), "PNG"), "image/png"),
@@ -103,6 +110,8 @@ CASES = [
     Case("image-16bit-png", encode(Image.new("I;16", (64, 64), 3000), "PNG"), "image/png"),
     Case("image-cmyk-jpeg", encode(Image.new("CMYK", (64, 64), (0, 50, 100, 0)), "JPEG")),
     Case("image-tiny-1px", encode(Image.new("RGB", (1, 1), (200, 10, 10)), "PNG"), "image/png"),
+    Case("image-3px-high", encode(Image.new("RGB", (300, 3), (200, 10, 10)), "PNG"), "image/png"),
+    Case("image-1px-wide", encode(Image.new("RGB", (1, 300), (200, 10, 10)), "PNG"), "image/png"),
     Case("image-large-ok", encode(Image.new("RGB", (4000, 3000), (120, 130, 140)), "JPEG")),
     # Broken bodies.
     Case("broken-text-as-jpeg", b"this is not an image"),
@@ -135,6 +144,7 @@ CASES = [
     Case("inputs-data-uri-no-comma", js({"inputs": "data:image/png"}), "application/json"),
     Case("inputs-url", js({"inputs": URL_IMAGE}), "application/json"),
     Case("inputs-url-unreachable", js({"inputs": URL_CLOSED}), "application/json"),
+    Case("inputs-url-not-an-image", js({"inputs": URL_IMAGE + "?text"}), "application/json"),
     Case("inputs-list", js({"inputs": [B64, B64]}), "application/json"),
     Case("inputs-list-top-k", js({"inputs": [B64, B64], "parameters": {"top_k": 2}}), "application/json"),
     Case("inputs-empty-list", js({"inputs": []}), "application/json"),
@@ -166,6 +176,7 @@ CASES = [
     Case("function-number", js({"inputs": B64, "parameters": {"function_to_apply": 5}}), "application/json"),
     Case("param-timeout", js({"inputs": B64, "parameters": {"timeout": 5}}), "application/json"),
     Case("param-images", js({"inputs": "ignored", "parameters": {"images": B64}}), "application/json"),
+    Case("param-num-workers", js({"inputs": B64, "parameters": {"num_workers": 0}}), "application/json"),
     Case("param-batch-size", js({"inputs": [B64, B64], "parameters": {"batch_size": 2}}), "application/json"),
     Case("parameters-empty", js({"inputs": B64, "parameters": {}}), "application/json"),
     Case("parameters-null", js({"inputs": B64, "parameters": None}), "application/json"),
@@ -191,6 +202,8 @@ CASES = [
     # NumPy bodies decode, but an array is not a request the handler can read.
     Case("npy-array", npy(np.zeros((4, 4, 3), dtype=np.uint8)), "application/x-npy"),
     Case("npy-garbage", b"hello", "application/x-npy"),
+    Case("npy-empty", b"", "application/x-npy"),
+    Case("npz-archive", npz(), "application/x-npy"),
     # The skin ViT: 7 labels.
     Case("skin-jpeg", JPEG, model=SKIN),
     Case("skin-top-k-all", js({"inputs": B64, "parameters": {"top_k": 7}}), "application/json", model=SKIN),
@@ -217,11 +230,11 @@ def image_url():
     """A local web server holding one JPEG, for the ``inputs``-as-URL case (both sides fetch it)."""
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - http.server's name
+            body = b"<html>not an image</html>" if self.path.endswith("?text") else JPEG
             self.send_response(200)
-            self.send_header("Content-Type", "image/jpeg")
-            self.send_header("Content-Length", str(len(JPEG)))
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(JPEG)
+            self.wfile.write(body)
 
         def log_message(self, *args):
             pass
