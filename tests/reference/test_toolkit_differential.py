@@ -30,7 +30,8 @@ from botocore.exceptions import ClientError
 from PIL import Image
 
 from helpers import models
-from helpers.core.config import REALTIME_PAYLOAD_LIMIT
+from helpers.core.config import FUN_IMAGES_DIR, REALTIME_PAYLOAD_LIMIT
+from helpers.mock import recordings
 
 pytestmark = pytest.mark.reference
 
@@ -44,6 +45,8 @@ def encode(image: Image.Image, fmt: str, **options) -> bytes:
 
 
 PHOTO = Image.radial_gradient("L").resize((320, 240)).convert("RGB")
+# A shipped photo as the endpoint receives it: the mock answers it from its recording (the whole distribution).
+RECORDED = encode(recordings.decoded_payload(FUN_IMAGES_DIR / "dog.jpg"), "PNG")
 JPEG = encode(PHOTO, "JPEG")
 PNG = encode(PHOTO, "PNG")
 B64 = base64.b64encode(JPEG).decode()
@@ -80,6 +83,7 @@ class Case:
     content_type: str | None = "image/jpeg"
     accept: str | None = None
     model: str = IMAGENET
+    stand_in: str | None = None  # the mock's stand-in that must answer (its CustomAttributes say which)
 
 
 URL_IMAGE = "{url_image}"  # replaced by the address of a local server holding JPEG
@@ -204,6 +208,14 @@ CASES = [
     Case("npy-garbage", b"hello", "application/x-npy"),
     Case("npy-empty", b"", "application/x-npy"),
     Case("npz-archive", npz(), "application/x-npy"),
+    # Replayed recordings answer in MobileNetV2's 1,001 labels, for any top_k.
+    Case("recorded-raw", RECORDED, "image/png", stand_in="recording"),
+    Case("recorded-top-k-all", js({"inputs": base64.b64encode(RECORDED).decode(), "parameters": {"top_k": 1001}}),
+         "application/json", stand_in="recording"),
+    Case("recorded-top-k-minus-1", js({"inputs": base64.b64encode(RECORDED).decode(), "parameters": {"top_k": -1}}),
+         "application/json", stand_in="recording"),
+    Case("recorded-top-k-50-csv", js({"inputs": base64.b64encode(RECORDED).decode(), "parameters": {"top_k": 50}}),
+         "application/json", "text/csv", stand_in="recording"),
     # The skin ViT: 7 labels.
     Case("skin-jpeg", JPEG, model=SKIN),
     Case("skin-top-k-all", js({"inputs": B64, "parameters": {"top_k": 7}}), "application/json", model=SKIN),
@@ -223,6 +235,7 @@ class Outcome:
     kind: str
     detail: str | int
     body: bytes
+    attributes: str = ""
 
 
 @pytest.fixture(scope="module")
@@ -277,7 +290,7 @@ def mock_outcome(runtime, endpoint: str, body: bytes, content_type: str | None, 
         expected = f"Received {'client' if status < 500 else 'server'} error ({status}) from primary with message \"{original}\"."
         assert error["Error"]["Message"].startswith(expected[:-1]), error["Error"]["Message"]
         return Outcome("ModelError", status, original.encode())
-    return Outcome("ok", response["ContentType"], response["Body"].read())
+    return Outcome("ok", response["ContentType"], response["Body"].read(), response.get("CustomAttributes", ""))
 
 
 def _normalise(message: str) -> str:
@@ -298,7 +311,8 @@ def _parsed(outcome: Outcome):
 
 def _check_ranking(predictions: list, labels: tuple[str, ...], where: str) -> None:
     assert all(set(p) == {"label", "score"} for p in predictions), f"{where}: every answer is {{label, score}}"
-    assert all(p["label"] in labels for p in predictions), f"{where}: labels outside the model's label space"
+    assert all(p["label"] in labels for p in predictions), (
+        f"{where}: labels outside the model's label space (a placeholder answers offline without the 'offline' extra)")
     scores = [p["score"] for p in predictions]
     assert scores == sorted(scores, reverse=True), f"{where}: not sorted by score"
     if len(predictions) == len(labels):
@@ -333,6 +347,8 @@ def test_mock_answers_as_the_real_toolkit(case, toolkit_servers, mock_endpoints,
     real = real_outcome(toolkit_servers[case.model], body, case.content_type, case.accept)
     mock = mock_outcome(runtime, names[case.model], body, case.content_type, case.accept)
     assert_same(case, real, mock)
+    if case.stand_in:
+        assert f"stand-in={case.stand_in};" in mock.attributes, mock.attributes
 
 
 def test_payload_over_the_realtime_limit_is_sagemakers_413_before_the_container(mock_endpoints):
