@@ -7,15 +7,19 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 EXTRAS ?= mock,offline,dev,evaluation,app,space,lab,browser
+# The reference environment: the real Hugging Face inference toolkit + Multi Model Server (tests/reference).
+REFERENCE_VENV ?= .venv-reference
+REFERENCE_STAMP := $(REFERENCE_VENV)/.installed
 comma  := ,
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 BUILD  ?= build
 
-.PHONY: help setup workshop test lint nbval browser benchmark mock app space clean strip lock
+.PHONY: help setup workshop test lint nbval browser benchmark mock app space clean strip lock reference reference-test reference-lock
 
 help:
 	@echo "make workshop   execute every notebook against the local mock; report in $(BUILD)/index.html"
 	@echo "make test       unit tests + notebook execution checks (papermill + nbval) + browser tests"
+	@echo "make reference-test  only the differential test: the mock against the real inference toolkit (needs Java)"
 	@echo "make browser    only the browser tests: JupyterLab 4 in Chromium (apt-get install chromium)"
 	@echo "make benchmark  print the wall time of each notebook and the payload/latency figures"
 	@echo "make mock       serve the local mock on 127.0.0.1:5055 for an offline rehearsal"
@@ -33,11 +37,34 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 
 setup: $(STAMP)
 
+# The real inference toolkit, exactly pinned, in its own venv (its pins conflict with the pack's: numpy<2 etc.).
+$(REFERENCE_STAMP): requirements/reference.txt
+	$(PYTHON) -m venv $(REFERENCE_VENV)
+	$(REFERENCE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(REFERENCE_VENV)/bin/python -m pip install --quiet -r requirements/reference.txt
+	touch $@
+
+reference: $(REFERENCE_STAMP)
+
+reference-test: setup reference
+	$(BIN)/python -m pytest tests/reference -m reference -p no:cacheprovider
+
+# Re-resolve the reference environment from its top-level pins and record the result.
+reference-lock:
+	rm -rf .venv-reference-lock && $(PYTHON) -m venv .venv-reference-lock
+	.venv-reference-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-reference-lock/bin/python -m pip install --quiet sagemaker-huggingface-inference-toolkit==2.6.0 \
+		transformers==4.51.3 torch==2.13.0 multi-model-server==1.1.11 "setuptools<81"
+	{ head -4 requirements/reference.txt; echo torch==2.13.0; .venv-reference-lock/bin/pip freeze | grep -v '^torch=='; \
+		echo "setuptools==$$(.venv-reference-lock/bin/python -c 'import setuptools; print(setuptools.__version__)')"; } \
+		> requirements/reference.new
+	mv requirements/reference.new requirements/reference.txt && rm -rf .venv-reference-lock
+
 workshop: setup
 	$(BIN)/derm-assist run --out $(BUILD)
 	@echo "Open $(BUILD)/index.html"
 
-test: setup lint
+test: setup reference lint
 	$(BIN)/python -m pytest tests -m "not browser"
 	$(MAKE) --no-print-directory nbval
 	$(MAKE) --no-print-directory browser

@@ -141,14 +141,13 @@ def _aws_error(start_response, status: int, code: str, message: str, extra: dict
     return _json_response(start_response, status, payload, {"x-amzn-ErrorType": f"{code}:"})
 
 
-def container_answer(model_id: str, body: bytes, content_type: str) -> standins.StandInAnswer:
-    """What the model container answers for one request: the toolkit's decoding, then the model's stand-in.
+def container_answer(model_id: str, body: bytes, content_type: str | None, accept: str | None = None) -> toolkit.ContainerResponse:
+    """What the model container answers for one request: the toolkit's handling around the model's stand-in.
 
     The one path behind InvokeEndpoint and Batch Transform; raises :class:`toolkit.ContainerError` (HTTP 400 from
     the container) for a request the toolkit refuses.
     """
-    request = toolkit.decode_request(body, content_type)
-    return standins.answer(model_id, request.image, request.top_k)
+    return toolkit.handle(body, content_type, accept, lambda image: standins.distribution(model_id, image))
 
 
 def _utcnow():
@@ -348,7 +347,8 @@ class MockApp:
     def invoke(self, environ, start_response, name: str, region: str):
         state = self.state
         body = _read_body(environ)
-        content_type = environ.get("CONTENT_TYPE", "")
+        content_type = environ.get("CONTENT_TYPE")
+        accept = environ.get("HTTP_ACCEPT")
         with state.lock:
             state.invocations += 1
             if state.record_requests and len(state.requests) < 200:
@@ -388,22 +388,25 @@ class MockApp:
             return self._model_error(start_response, name, region, 500, "Internal server error (injected fault).")
         model_id = self._model_id(backend, config)
         try:
-            result = container_answer(model_id, body, content_type)
+            result = container_answer(model_id, body, content_type, accept)
         except toolkit.ContainerError as exc:
-            return self._model_error(start_response, name, region, 400, str(exc))
-        attributes = f"mock=derm-assist; stand-in={result.stand_in}; note={result.note}; requested-model={model_id}"
+            return self._model_error(start_response, name, region, exc.status, toolkit.error_body(str(exc), exc.status))
+        first = result.answers[0] if result.answers else None
+        stand_in, note = (first.stand_in, first.note) if first else ("none", "no image in the request")
+        attributes = f"mock=derm-assist; stand-in={stand_in}; note={note}; requested-model={model_id}"
         if cold:
             attributes += "; cold-start=true"
         variant = variants[0].get("VariantName", "AllTraffic") if variants else "AllTraffic"
         state.capture.capture(
             config.data_capture_config if config else None, name, variant, (body, content_type),
-            (json.dumps(result.predictions).encode(), "application/json"),  # exactly the body _json_response sends
+            (result.body, result.content_type),  # exactly the body the client receives
             inference_id=environ.get("HTTP_X_AMZN_SAGEMAKER_INFERENCE_ID"),
         )
-        return _json_response(
-            start_response, 200, result.predictions,
-            {"X-Amzn-Invoked-Production-Variant": variant, "X-Amzn-SageMaker-Custom-Attributes": attributes},
-        )
+        start_response("200 OK", [
+            ("Content-Type", result.content_type), ("Content-Length", str(len(result.body))),
+            ("X-Amzn-Invoked-Production-Variant", variant), ("X-Amzn-SageMaker-Custom-Attributes", attributes),
+        ])
+        return [result.body]
 
     # --- Batch Transform ---------------------------------------------------------------------------
 
@@ -445,8 +448,8 @@ class MockApp:
     @staticmethod
     def _model_error(start_response, name, region, original_status, message):
         kind = "client" if 400 <= original_status < 500 else "server"
-        if original_status == 400:
-            text = toolkit.model_error_message(message, name, region, ACCOUNT_ID)
+        if 400 <= original_status < 500:
+            text = toolkit.model_error_message(message, name, region, ACCOUNT_ID, original_status)
         else:
             text = f"Received {kind} error ({original_status}) from primary with message \"{message}\"."
         return _aws_error(
