@@ -309,7 +309,10 @@ class PipelineClassifier:
 
         from . import classify, images
 
-        payload = images.prepare_payload(image)
+        from . import models
+
+        spec = models.find(self.model_id)
+        payload = images.prepare_payload(image, spec.geometry if spec else None)
         started = time.perf_counter()
         with Image.open(io.BytesIO(payload.body)) as decoded:
             raw = self.pipe(decoded.convert("RGB"), top_k=len(triage.LABELS))
