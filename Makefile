@@ -6,7 +6,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= mock,offline,dev,evaluation,app,space,lab,browser
+EXTRAS ?= mock,offline,onnx-export,dev,evaluation,app,space,lab,browser
 comma  := ,
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 BUILD  ?= build
@@ -78,6 +78,6 @@ clean:
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet --upgrade pip
-	.venv-lock/bin/python -m pip install --quiet -e ".[mock,offline,dev,evaluation,app,space,lab,browser]"
+	.venv-lock/bin/python -m pip install --quiet -e ".[mock,offline,onnx-export,dev,evaluation,app,space,lab,browser]"
 	{ head -2 requirements/constraints.txt; .venv-lock/bin/pip freeze --exclude-editable | grep -v '^torch=='; } > requirements/constraints.new
 	mv requirements/constraints.new requirements/constraints.txt && rm -rf .venv-lock
