@@ -307,9 +307,7 @@ class PipelineClassifier:
 
         from PIL import Image
 
-        from . import classify, images
-
-        from . import models
+        from . import classify, images, models
 
         spec = models.find(self.model_id)
         payload = images.prepare_payload(image, spec.geometry if spec else None)
