@@ -17,7 +17,7 @@ help:
 	@echo "make workshop   execute every notebook against the local mock; report in $(BUILD)/index.html"
 	@echo "make test       unit tests + notebook execution checks (papermill + nbval) + browser tests"
 	@echo "make browser    only the browser tests: JupyterLab 4 in Chromium (apt-get install chromium)"
-	@echo "make benchmark  print the wall time of each notebook and the payload/latency figures"
+	@echo "make benchmark  print the wall time of each notebook, the payload/latency figures and issue 14's targets"
 	@echo "make mock       serve the local mock on 127.0.0.1:5055 for an offline rehearsal"
 	@echo "make app        serve the Derm-Assist web app on 127.0.0.1:7860 over your remembered endpoint"
 	@echo "make space      write $(BUILD)/space/, the folder to upload as a Hugging Face Space"
@@ -58,6 +58,7 @@ browser: setup
 benchmark: setup
 	$(BIN)/python benchmarks/run_benchmarks.py
 	$(BIN)/python benchmarks/evaluation_scale.py
+	$(BIN)/python benchmarks/issue14.py
 
 mock: setup
 	$(BIN)/derm-assist mock --port 5055

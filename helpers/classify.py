@@ -28,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import images, models, state
 from .core import aws
-from .core.config import DEFAULT_TOP_K
+from .core.config import DEFAULT_SERVERLESS_CONCURRENCY, DEFAULT_TOP_K
 from .core.errors import (
     BadInputError,
     CredentialsError,
@@ -43,10 +43,12 @@ from .core.progress import progress_bar
 
 RETRY_BUDGET_SECONDS = 30.0
 
-# Calls classify_many keeps in flight. A few overlap the network round trips (about 100 ms each) without
-# crowding an endpoint: one ml.m5.large runs 2 model-server workers, and a serverless endpoint's default
-# MaxConcurrency is small. Throttling is still retried with backoff, per call.
-DEFAULT_CONCURRENCY = 4
+# Calls classify_many keeps in flight. A few overlap the network round trips (about 100 ms each) and the
+# preparing of the next images; a real-time endpoint queues what its model-server workers cannot take yet.
+# A serverless endpoint answers at most MaxConcurrency calls at once and throttles the rest, so against the
+# remembered serverless endpoint the batch keeps the pack's MaxConcurrency in flight. Throttling is still
+# retried with backoff, per call.
+DEFAULT_CONCURRENCY = 8
 MAX_CONCURRENCY = 16
 
 # A first call counts as a cold start when it is this many times the warm median and at least this much
@@ -322,17 +324,22 @@ def classify_many(
     work_dir=None,
     progress: bool = True,
     budget_seconds: float = RETRY_BUDGET_SECONDS,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int | None = None,
 ) -> BatchResult:
     """Classify files and folders, with a progress bar; a bad image or failed call is noted and skipped.
 
-    Up to ``concurrency`` calls are in flight at once (each retried on throttling as :func:`classify` does);
+    Up to ``concurrency`` calls are in flight at once (default :data:`DEFAULT_CONCURRENCY`, or the pack's serverless
+    MaxConcurrency for a remembered serverless endpoint), each retried on throttling as :func:`classify` does;
     results and failures come back in input order. A missing or not-ready endpoint and refused credentials
     stop the batch with their one-line error: every other image would fail the same way.
     """
+    endpoint = endpoint or state.current_endpoint(work_dir)
+    if concurrency is None:
+        remembered = state.load_state(work_dir)
+        serverless = remembered.get("endpoint_name") == endpoint and remembered.get("serverless")
+        concurrency = DEFAULT_SERVERLESS_CONCURRENCY if serverless else DEFAULT_CONCURRENCY
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_CONCURRENCY:
         raise BadInputError(f"concurrency must be a whole number from 1 to {MAX_CONCURRENCY}, not {concurrency!r}.")
-    endpoint = endpoint or state.current_endpoint(work_dir)
     files = images.expand_paths(paths)
     if not files:
         raise BadInputError(f"No images found in {', '.join(map(str, paths))}. Add JPEG or PNG files, or check the folder name.")

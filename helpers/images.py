@@ -31,12 +31,12 @@ ImageSource = str | os.PathLike | bytes | Image.Image
 # The longest side sent when the target model is unknown (no geometry): a generous size, still lossless.
 MAX_SIDE = 1024
 JPEG_QUALITY = 92  # encode_jpeg (the workflow's simulated uploads); payloads are lossless
-# Lossless WebP: 25-35 % smaller than optimised PNG on the shipped images. Method 2 of 0-6 costs ~20 ms for a
-# 256x341 photo and is within 2 % of method 6's size (which costs seconds at quality 100).
+# Lossless WebP: 25-35 % smaller than optimised PNG on the shipped images. Method 1 of 0-6 costs ~10-15 ms for a
+# 256x341 photo and is within 2 % of method 6's size (which costs seconds at quality 100); method 0 is 10 % larger.
 PAYLOAD_FORMAT = "WEBP"
 PAYLOAD_CONTENT_TYPE = "image/webp"
-WEBP_METHOD = 2
-WEBP_EFFORT = 50  # "quality" means compression effort when lossless
+WEBP_METHOD = 1
+WEBP_EFFORT = 0  # "quality" means compression effort when lossless
 # Refuse images bigger than this many pixels without decoding them (decompression bombs). 200 megapixels
 # lets the largest phone photos through (JPEGs are decoded at reduced scale, see load_image's max_side).
 MAX_PIXELS = 200_000_000
