@@ -151,3 +151,15 @@ def test_another_endpoint_is_described_once_and_an_unknown_model_gets_no_geometr
     assert calls == ["ep-a", "ep-b"]
     payload = classify.payload_for(Image.new("RGB", (640, 480)), "ep-b", tmp_path)
     assert (payload.width, payload.height) == (640, 480)  # unknown model: nothing it keeps is thrown away
+
+
+def test_transformers_decodes_the_json_body_to_the_same_pixels():
+    """The toolkit hands JSON ``inputs`` to transformers' ``load_image``, which decodes the base64 WebP itself."""
+    pytest.importorskip("transformers")
+    import json
+
+    from transformers.image_utils import load_image
+
+    payload = images.prepare_payload(FUN_IMAGES_DIR / "dog.jpg", MOBILENET)
+    inputs = json.loads(classify.request_body(payload, 5))["inputs"]
+    assert load_image(inputs).convert("RGB").tobytes() == decoded(payload).convert("RGB").tobytes()
