@@ -142,3 +142,12 @@ def test_a_damaged_onnx_file_is_one_line(monkeypatch, tmp_path):
     with pytest.raises(DermAssistError) as info:
         imagenet_local.LocalImageNetClassifier()
     assert "onnx_export" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_the_shipped_onnx_file_is_the_one_its_readme_describes():
+    import hashlib
+
+    readme = (imagenet_local.ONNX_PATH.parent / "README.md").read_text(encoding="utf-8")
+    digest = hashlib.sha256(imagenet_local.ONNX_PATH.read_bytes()).hexdigest()
+    assert f"SHA-256 `{digest}`" in readme, "re-exported? update helpers/mock/models/README.md (size, SHA-256)"
+    assert "Apache-2.0" in readme
