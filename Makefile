@@ -6,7 +6,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= mock,offline,dev,evaluation,app,space,lab,browser
+EXTRAS ?= mock,offline,onnx-export,dev,evaluation,app,space,lab,browser
 # The reference environment: the real Hugging Face inference toolkit + Multi Model Server (tests/reference).
 REFERENCE_VENV ?= .venv-reference
 REFERENCE_STAMP := $(REFERENCE_VENV)/.installed
@@ -21,7 +21,7 @@ help:
 	@echo "make test       unit tests + notebook execution checks (papermill + nbval) + browser tests"
 	@echo "make reference-test  only the differential test: the mock against the real inference toolkit (needs Java)"
 	@echo "make browser    only the browser tests: JupyterLab 4 in Chromium (apt-get install chromium)"
-	@echo "make benchmark  print the wall time of each notebook and the payload/latency figures"
+	@echo "make benchmark  print the wall time of each notebook, the payload/latency figures and issue 14's targets"
 	@echo "make mock       serve the local mock on 127.0.0.1:5055 for an offline rehearsal"
 	@echo "make app        serve the Derm-Assist web app on 127.0.0.1:7860 over your remembered endpoint"
 	@echo "make space      write $(BUILD)/space/, the folder to upload as a Hugging Face Space"
@@ -85,6 +85,7 @@ browser: setup
 benchmark: setup
 	$(BIN)/python benchmarks/run_benchmarks.py
 	$(BIN)/python benchmarks/evaluation_scale.py
+	$(BIN)/python benchmarks/issue14.py
 
 mock: setup
 	$(BIN)/derm-assist mock --port 5055
@@ -105,6 +106,6 @@ clean:
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet --upgrade pip
-	.venv-lock/bin/python -m pip install --quiet -e ".[mock,offline,dev,evaluation,app,space,lab,browser]"
+	.venv-lock/bin/python -m pip install --quiet -e ".[mock,offline,onnx-export,dev,evaluation,app,space,lab,browser]"
 	{ head -2 requirements/constraints.txt; .venv-lock/bin/pip freeze --exclude-editable | grep -v '^torch=='; } > requirements/constraints.new
 	mv requirements/constraints.new requirements/constraints.txt && rm -rf .venv-lock

