@@ -538,6 +538,7 @@ def start_early(
     from . import state
 
     spec = models.get(model_id)
+    then = needed_in[:1].upper() + needed_in[1:]  # at the start of a sentence
     if not early_start_allowed(requested):
         why = "START_DEPLOY_EARLY = False" if not requested else f"${START_DEPLOY_EARLY_ENV} is {os.environ[START_DEPLOY_EARLY_ENV]!r}"
         return EarlyStart(False, [f"Not started early ({why}): {needed_in} deploys {spec.name} when you get there."])
@@ -550,15 +551,15 @@ def start_early(
     except QuotaExceededError:
         what = "serverless concurrency" if serverless else f"another {instance_type} endpoint instance"
         return EarlyStart(False, [f"Not started early: your account's quota has no room for {what} (ResourceLimitExceeded; "
-                                  f"sandboxes often allow 0). {needed_in} deploys {spec.name} as before."])
+                                  f"sandboxes often allow 0). {then} deploys {spec.name} as before."])
     except DermAssistError as exc:
-        return EarlyStart(False, [f"Not started early: {exc}", f"{needed_in} deploys {spec.name} as before."])
+        return EarlyStart(False, [f"Not started early: {exc}", f"{then} deploys {spec.name} as before."])
     state.remember_started(info.name, model_id, serverless=bool(serverless), by=started_by)
     if info.reused:
         first = f"Your {spec.name} endpoint {info.name} already exists ({info.status}, {info.kind}): nothing new started."
     else:
         first = f"Started {spec.name} on {info.kind}: endpoint {info.name} is {info.status} ({TYPICAL_DEPLOY})."
-    return EarlyStart(True, [first, f"{needed_in} waits only for what is left. {cost}"], info)
+    return EarlyStart(True, [first, f"{then} waits only for what is left. {cost}"], info)
 
 
 def variant(model_name: str, instance_type: str, serverless: ServerlessSpec | None) -> dict:

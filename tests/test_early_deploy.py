@@ -118,7 +118,7 @@ def test_start_early_starts_records_and_prices_it(mock_aws):
     text = early.text()
     prices = load_prices(region=aws.region())
     assert f"${prices.realtime_hourly('ml.m5.large'):.3f} an hour" in text and prices.as_of in text  # from the dated table
-    assert "notebook 01 waits only for what is left" in text
+    assert "Notebook 01 waits only for what is left" in text
     assert [s["endpoint_name"] for s in state.started_endpoints()] == [early.info.name]
     assert state.started_endpoints()[0]["by"] == "notebook 00"
 
@@ -175,7 +175,7 @@ def test_a_problem_is_one_line_never_a_traceback(mock_aws):
     early = endpoint.start_early()
     assert "credentials" in early.lines[0]
     assert not early.started and early.text().startswith("Not started early:") and "Traceback" not in early.text()
-    assert early.lines[-1] == "notebook 01 deploys MobileNetV2 as before."
+    assert early.lines[-1] == "Notebook 01 deploys MobileNetV2 as before."
 
 
 # --- cleanup never leaves an early start behind -------------------------------------------------------------
@@ -224,6 +224,6 @@ def test_no_room_for_the_skin_model_means_the_swap_of_today(deployed, mock_aws, 
     state.remember_endpoint(deployed.name, deployed.model_id)
     monkeypatch.setattr(mock_aws.state.settings, "instance_quota", 1)  # room for MobileNetV2 only
     early = endpoint.start_early(models.SKIN.id, started_by="notebook 03", needed_in="notebook 04")
-    assert not early.started and "notebook 04 deploys skin-cancer ViT as before" in early.text()
+    assert not early.started and "Notebook 04 deploys skin-cancer ViT as before" in early.text()
     info = endpoint.swap_model(models.SKIN.id, deployed.name, progress=False)
     assert info.model_id == models.SKIN.id and endpoint_names() == {info.name}

@@ -70,10 +70,25 @@ def test_preflight_passes_against_the_mock(executed):
     assert "SageMaker SDK: 3." in text
 
 
+def test_preflight_starts_the_deploy_early_with_its_price(executed):
+    from helpers.prices import load_prices
+
+    text = text_of(OUT / "00_preflight.ipynb")
+    assert "Started MobileNetV2 on 1 x ml.m5.large" in text and "Notebook 01 waits only for what is left" in text
+    assert f"ml.m5.large bills about ${load_prices().realtime_hourly('ml.m5.large'):.3f} an hour" in text
+
+
 def test_deploy_remembers_and_shows_the_x_image_mistake(executed):
     text = text_of(OUT / "01_deploy_mobilenet.ipynb")
     assert "InService" in text and "Remembered in" in text
+    assert "Reusing endpoint" in text  # the one notebook 00 started, not a second one
     assert "application/x-image is not supported" in text
+
+
+def test_the_skin_model_started_in_03_is_what_04_uses(executed):
+    assert "Started skin-cancer ViT" in text_of(OUT / "03_skin_proxies.ipynb")
+    text = text_of(OUT / "04_derm_assist_mvp.ipynb")
+    assert "started ahead of time" in text and "one endpoint bills again, not two" in text
 
 
 def test_fun_images_are_right_and_confident(executed):
