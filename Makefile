@@ -1,7 +1,7 @@
 # Derm-Assist workshop pack. Two commands do everything on a fresh machine:
 #   make workshop   set up, start the local mock, execute every notebook, write build/index.html
-#   make test       set up, run the unit tests, execute the notebooks and check what they show, then drive
-#                   JupyterLab in Chromium (browser tests, timed apart; they skip where Chromium is missing)
+#   make test       set up, run the unit tests and execute each notebook once and check what it shows (in parallel on
+#                   every core), then drive JupyterLab in Chromium (browser tests, timed apart; they skip without Chromium)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -10,12 +10,15 @@ EXTRAS ?= mock,offline,dev,evaluation,app,space,lab,browser
 comma  := ,
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 BUILD  ?= build
+# pytest-xdist workers for `make test` (auto: one per core). The notebook tests stay together on one worker.
+TEST_WORKERS ?= auto
 
 .PHONY: help setup workshop test lint nbval browser benchmark mock app space clean strip lock
 
 help:
 	@echo "make workshop   execute every notebook against the local mock; report in $(BUILD)/index.html"
-	@echo "make test       unit tests + notebook execution checks (papermill + nbval) + browser tests"
+	@echo "make test       unit tests + notebook execution checks (each notebook once, in parallel) + browser tests"
+	@echo "make nbval      re-execute the notebooks make test executed and compare what they show (nbval)"
 	@echo "make browser    only the browser tests: JupyterLab 4 in Chromium (apt-get install chromium)"
 	@echo "make benchmark  print the wall time of each notebook and the payload/latency figures"
 	@echo "make mock       serve the local mock on 127.0.0.1:5055 for an offline rehearsal"
@@ -38,15 +41,15 @@ workshop: setup
 	@echo "Open $(BUILD)/index.html"
 
 test: setup lint
-	$(BIN)/python -m pytest tests -m "not browser"
-	$(MAKE) --no-print-directory nbval
+	$(BIN)/python -m pytest tests -m "not browser" -n $(TEST_WORKERS) --dist loadgroup
 	$(MAKE) --no-print-directory browser
 
 lint: setup
 	$(BIN)/ruff check helpers tests benchmarks scripts conftest.py
 
 # Re-execute the notebooks that tests/test_notebooks.py executed and compare the cells marked
-# NBVAL_CHECK_OUTPUT with what they showed the first time (the key facts must be reproducible).
+# NBVAL_CHECK_OUTPUT with what they showed the first time (the key facts must be reproducible). `make test` checks
+# those cells against tests/notebook_facts.json without a second run; CI runs this too, nightly.
 nbval: setup
 	$(BIN)/python -m pytest --nbval-lax --nbval-kernel-name python3 -p no:cacheprovider $(BUILD)/test-notebooks/*.ipynb
 
@@ -58,6 +61,7 @@ browser: setup
 benchmark: setup
 	$(BIN)/python benchmarks/run_benchmarks.py
 	$(BIN)/python benchmarks/evaluation_scale.py
+	$(BIN)/python benchmarks/deploy_overlap.py
 
 mock: setup
 	$(BIN)/derm-assist mock --port 5055

@@ -1,12 +1,16 @@
 """Execute every notebook with papermill against the mock and check what they show, not just that they ran.
 
-The executed notebooks land in build/test-notebooks/, where `make nbval` re-executes them and compares the
-cells marked NBVAL_CHECK_OUTPUT.
+Each notebook is executed once, into build/test-notebooks/. Every code cell of every execution is then checked
+as nbval would check it: it ran, without an error, and a cell marked ``# NBVAL_CHECK_OUTPUT`` shows exactly the
+facts in tests/notebook_facts.json. (`make nbval` still re-executes the executed notebooks with nbval, to compare a
+second run with the first; `make test` no longer pays for that second run.)
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -15,12 +19,71 @@ from helpers.coach import runner
 from helpers.core.config import REPO_ROOT
 
 OUT = REPO_ROOT / "build" / "test-notebooks"
+FACTS = Path(__file__).with_name("notebook_facts.json")  # what each NBVAL_CHECK_OUTPUT cell must show
+CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+INJECTED = "injected-parameters"  # the cell papermill adds after the one tagged `parameters`
+
+# One worker runs this whole module under pytest-xdist (`--dist loadgroup`): the notebooks execute once.
+pytestmark = pytest.mark.xdist_group("notebooks")
 
 
 @pytest.fixture(scope="module")
 def executed():
     runs = runner.run_all(OUT, report=True)
     return {r.output.name: r for r in runs}
+
+
+def planned_cells() -> list[tuple[str, str, str]]:
+    """(executed notebook, cell id, fact key or "") for every code cell papermill executes, in order.
+
+    The fact key of a checked cell is ``<source notebook>#<n>``: the n-th checked cell of that notebook, so
+    that inserting other cells does not move it.
+    """
+    cells = []
+    for notebook, output_name, _ in runner.plan(runner.notebooks()):
+        checked = 0
+        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            key = ""
+            if CHECK_MARK in "".join(cell["source"]):
+                checked += 1
+                key = f"{notebook.name}#{checked}"
+            cells.append((output_name, cell["id"], key))
+            if "parameters" in cell.get("metadata", {}).get("tags", []):
+                cells.append((output_name, INJECTED, ""))
+    return cells
+
+
+@functools.cache
+def executed_cells(name: str) -> dict[str, dict]:
+    cells = json.loads((OUT / name).read_text(encoding="utf-8"))["cells"]
+    return {(INJECTED if INJECTED in c.get("metadata", {}).get("tags", []) else c.get("id")): c for c in cells}
+
+
+def shown(cell: dict) -> str:
+    """What a cell printed or returned as text: what nbval compares (images and widgets never are)."""
+    parts = []
+    for output in cell.get("outputs", []):
+        if output["output_type"] == "stream" and output.get("name") == "stdout":
+            parts.append("".join(output["text"]))
+        elif output["output_type"] in ("execute_result", "display_data") and "text/plain" in output.get("data", {}):
+            parts.append("".join(output["data"]["text/plain"]) + "\n")
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("notebook,cell_id,fact", planned_cells(), ids=lambda v: v or "-")
+def test_every_cell_ran_cleanly_and_shows_its_facts(executed, notebook, cell_id, fact):
+    assert executed[notebook].ok, executed[notebook].error
+    cell = executed_cells(notebook).get(cell_id)
+    assert cell is not None, f"cell {cell_id} of {notebook} is missing from the executed notebook"
+    assert cell.get("execution_count") is not None, f"cell {cell_id} of {notebook} did not run"
+    errors = [f"{o.get('ename')}: {o.get('evalue')}" for o in cell.get("outputs", []) if o["output_type"] == "error"]
+    assert errors == [], f"cell {cell_id} of {notebook} failed"
+    if fact:
+        facts = json.loads(FACTS.read_text(encoding="utf-8"))
+        assert fact in facts, f"{FACTS.name} has no entry {fact!r}; this run showed:\n{shown(cell)}"
+        assert shown(cell) == facts[fact], f"{notebook} cell {cell_id} ({fact}) shows other facts than {FACTS.name}"
 
 
 def text_of(path) -> str:
