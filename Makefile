@@ -10,7 +10,9 @@ EXTRAS ?= mock,offline,dev,evaluation,app,space,lab,browser
 comma  := ,
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 BUILD  ?= build
-# pytest-xdist workers for `make test` (auto: one per core). The notebook tests stay together on one worker.
+# pytest-xdist workers for `make test` (auto: one per core). `--dist loadfile` keeps each test file on one worker, so
+# tests/test_notebooks.py executes the notebooks once. (`loadgroup` does not group under pytest 9: xdist 3.8 sets a
+# node id attribute pytest 9 no longer reads.)
 TEST_WORKERS ?= auto
 
 .PHONY: help setup workshop test lint nbval browser benchmark mock app space clean strip lock
@@ -41,7 +43,7 @@ workshop: setup
 	@echo "Open $(BUILD)/index.html"
 
 test: setup lint
-	$(BIN)/python -m pytest tests -m "not browser" -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest tests -m "not browser" -n $(TEST_WORKERS) --dist loadfile
 	$(MAKE) --no-print-directory browser
 
 lint: setup

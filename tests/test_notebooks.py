@@ -23,13 +23,17 @@ FACTS = Path(__file__).with_name("notebook_facts.json")  # what each NBVAL_CHECK
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 INJECTED = "injected-parameters"  # the cell papermill adds after the one tagged `parameters`
 
-# One worker runs this whole module under pytest-xdist (`--dist loadgroup`): the notebooks execute once.
-pytestmark = pytest.mark.xdist_group("notebooks")
 
 
 @pytest.fixture(scope="module")
 def executed():
-    runs = runner.run_all(OUT, report=True)
+    # `make test` keeps this file on one pytest-xdist worker (--dist loadfile); should another distribution mode
+    # send its tests to two workers, the lock runs the two executions into OUT one after the other, never mixed.
+    from filelock import FileLock
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(OUT.parent / "test-notebooks.lock")):
+        runs = runner.run_all(OUT, report=True)
     return {r.output.name: r for r in runs}
 
 
