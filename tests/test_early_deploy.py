@@ -45,13 +45,13 @@ def test_start_deploy_returns_at_once_with_the_endpoint_creating(mock_aws):
 
 
 def test_wait_finds_an_endpoint_that_became_ready_while_the_learner_read(mock_aws, capsys):
-    mock_aws.state.settings.deploy_seconds = 0.3
+    mock_aws.state.settings.deploy_seconds = 3  # 0.3 s of wall time
     info = endpoint.start_deploy(progress=False)
     time.sleep(0.4)  # the reading, longer than the deploy
     polls = []
     ready = endpoint.wait_until_in_service(info.name, progress=True, sleep=polls.append)
     assert ready.status == "InService" and polls == []  # ready on the first look: no wait at all
-    assert ready.waited_seconds is not None and ready.waited_seconds < 0.3
+    assert ready.waited_seconds is not None and ready.waited_seconds < 3
 
 
 def test_wait_shows_the_time_since_creation_on_the_mocks_clock(mock_aws, monkeypatch, capsys):
@@ -124,14 +124,14 @@ def test_start_early_starts_records_and_prices_it(mock_aws):
 
 
 def test_notebook_01_reuses_what_00_started_and_waits_only_for_the_rest(mock_aws, capsys):
-    mock_aws.state.settings.deploy_seconds = 1.0
+    mock_aws.state.settings.deploy_seconds = 10  # on the tests' clock: 1 s of wall time
     early = endpoint.start_early()
     time.sleep(0.6)
     info = endpoint.deploy()
     out = capsys.readouterr().out
     assert info.name == early.info.name and info.reused and info.status == "InService"
     assert "Reusing endpoint" in out and "Creating, created" in out
-    assert info.waited_seconds < 1.0  # less than the whole deploy: part of it passed while "reading"
+    assert info.waited_seconds < 10  # less than the whole deploy: part of it passed while "reading"
     assert len(aws.sagemaker().list_models()["Models"]) == 1
 
 
@@ -188,8 +188,9 @@ def test_cleanup_deletes_an_endpoint_started_early_even_before_01_remembered_it(
     assert endpoint_names() == set() and state.started_endpoints() == []
 
 
-def test_cleanup_deletes_both_the_remembered_and_the_early_skin_endpoint(deployed, capsys):
+def test_cleanup_deletes_both_the_remembered_and_the_early_skin_endpoint(deployed, mock_aws, capsys):
     state.remember_endpoint(deployed.name, deployed.model_id)
+    mock_aws.state.settings.deploy_seconds = 30  # still Creating when the cleanup reaches it
     early = endpoint.start_early(models.SKIN.id, started_by="notebook 03", needed_in="notebook 04")
     assert early.started
     cleanup.cleanup()
@@ -198,7 +199,7 @@ def test_cleanup_deletes_both_the_remembered_and_the_early_skin_endpoint(deploye
 
 
 def test_delete_waits_for_a_creating_endpoint_first(mock_aws, monkeypatch):
-    mock_aws.state.settings.deploy_seconds = 0.5
+    mock_aws.state.settings.deploy_seconds = 5
     info = endpoint.start_deploy(progress=False)
     seen = []
     real_wait = endpoint.wait_until_in_service
