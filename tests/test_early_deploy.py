@@ -228,3 +228,11 @@ def test_no_room_for_the_skin_model_means_the_swap_of_today(deployed, mock_aws, 
     assert not early.started and "Notebook 04 deploys skin-cancer ViT as before" in early.text()
     info = endpoint.swap_model(models.SKIN.id, deployed.name, progress=False)
     assert info.model_id == models.SKIN.id and endpoint_names() == {info.name}
+
+
+def test_the_mock_command_offers_realistic_timings_on_a_faster_clock():
+    from helpers.coach import cli
+
+    args = cli.build_parser().parse_args(["mock", "--realistic", "--time-scale", "0.01"])
+    assert args.realistic and args.time_scale == 0.01
+    assert cli.main(["mock", "--time-scale", "0", "--port", "18401"]) == 2  # one line, exit 2: bad input
