@@ -9,6 +9,19 @@ from helpers.core import aws
 from helpers.core.config import MOCK_TIME_SCALE_ENV
 from helpers.mock import MockServer, control
 
+# The files that execute notebooks or start processes take a minute or more each: under pytest-xdist they start first,
+# so that the many short tests fill the other workers around them instead of waiting behind them at the end.
+SLOWEST_FIRST = ("tests/coach/test_fault_run.py", "tests/test_notebooks.py", "tests/core/test_secrets.py",
+                 "tests/test_bad_inputs.py", "tests/maintainer/test_space.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        path = item.nodeid.split("::", 1)[0]
+        return SLOWEST_FIRST.index(path) if path in SLOWEST_FIRST else len(SLOWEST_FIRST)
+
+    items.sort(key=rank)  # stable: every file keeps its own order
+
 
 @pytest.fixture(scope="session")
 def mock_server():
