@@ -11,9 +11,10 @@ comma  := ,
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 BUILD  ?= build
 # pytest-xdist workers for `make test`. The suite waits a lot (notebook kernels, endpoints provisioning, retry back-off),
-# so 4 workers finish sooner than 2 even on 2 cores (measured: 164 s against 218 s of wall time, for 259 s against
-# 221 s of CPU). `--dist loadfile` keeps each test file on one worker, so tests/test_notebooks.py executes the notebooks
-# once (`loadgroup` does not group under pytest 9: xdist 3.8 sets a node id attribute pytest 9 no longer reads).
+# so 4 workers finish sooner than 2 even on 2 cores (measured on a shared 2-core machine: 164-179 s against 196-218 s
+# of wall time, for about 260 s against 215 s of CPU; TEST_WORKERS=2 is kinder to a busy machine).
+# `--dist loadfile` keeps each test file on one worker, so tests/test_notebooks.py executes the notebooks once
+# (`loadgroup` does not group under pytest 9: xdist 3.8 sets a node id attribute pytest 9 no longer reads).
 TEST_WORKERS ?= 4
 
 .PHONY: help setup workshop test lint nbval browser benchmark mock app space clean strip lock
