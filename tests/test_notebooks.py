@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +21,10 @@ from helpers.core.config import MOCK_TIME_SCALE_ENV, REPO_ROOT
 
 OUT = REPO_ROOT / "build" / "test-notebooks"
 FACTS = Path(__file__).with_name("notebook_facts.json")  # what each NBVAL_CHECK_OUTPUT cell must show
+# After a change that is meant to change what a checked cell shows (new recordings, a new image), run
+#   UPDATE_NOTEBOOK_FACTS=1 .venv/bin/python -m pytest tests/test_notebooks.py
+# to write what this run showed into notebook_facts.json, then review the diff before committing it.
+UPDATE_FACTS = "UPDATE_NOTEBOOK_FACTS"
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 INJECTED = "injected-parameters"  # the cell papermill adds after the one tagged `parameters`
 
@@ -88,8 +93,13 @@ def test_every_cell_ran_cleanly_and_shows_its_facts(executed, notebook, cell_id,
     assert errors == [], f"cell {cell_id} of {notebook} failed"
     if fact:
         facts = json.loads(FACTS.read_text(encoding="utf-8"))
+        if os.environ.get(UPDATE_FACTS):
+            facts[fact] = shown(cell)
+            FACTS.write_text(json.dumps(dict(sorted(facts.items())), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         assert fact in facts, f"{FACTS.name} has no entry {fact!r}; this run showed:\n{shown(cell)}"
-        assert shown(cell) == facts[fact], f"{notebook} cell {cell_id} ({fact}) shows other facts than {FACTS.name}"
+        assert shown(cell) == facts[fact], (
+            f"{notebook} cell {cell_id} ({fact}) shows other facts than {FACTS.name}; if the change is intended, "
+            f"re-run with {UPDATE_FACTS}=1 and review the diff")
 
 
 def text_of(path) -> str:
