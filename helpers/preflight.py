@@ -101,17 +101,31 @@ def check_role(role_arn: str | None = None) -> Check:
         return Check("Execution role", False, "not found", str(exc))
 
 
+def check_owner() -> Check:
+    """Whose endpoints these will be: a name of the learner's own, never one the whole class shares."""
+    from .core import owner
+
+    try:
+        found = owner.resolve()
+    except DermAssistError as exc:
+        return Check("Owner", False, "shared identity", str(exc))
+    return Check("Owner", True, f"{found.name} (from {found.source}); your endpoints are named derm-assist-{owner.short(found.name, 16)}-…")
+
+
 def check_endpoints() -> Check:
-    from .endpoint import all_endpoint_names, list_pack_endpoints
+    from .cleanup import endpoint_report
+    from .endpoint import all_endpoint_names
 
     try:
         names = all_endpoint_names()
-        ours = list_pack_endpoints()
+        report = endpoint_report(mine=True)
     except DermAssistError as exc:
         return Check("Endpoints", False, "cannot list", str(exc))
     if not names:
         return Check("Endpoints", True, "none running in this account/region")
-    detail = f"{len(names)} running ({len(ours)} from this pack): " + ", ".join(names)
+    yours = ", ".join(e.name for e in report.endpoints) if report.owner else ""
+    detail = f"{len(names)} running in this account ({len(report.endpoints) + report.others} from this pack"
+    detail += f", {len(report.endpoints)} yours{': ' + yours if yours else ''})" if report.owner else ")"
     return Check("Endpoints", True, detail + " — each costs money while it runs; the cleanup notebook removes yours")
 
 
@@ -120,5 +134,5 @@ def run_all(role_arn: str | None = None) -> list[Check]:
     identity, arn = check_identity()
     checks.append(identity)
     if arn is not None:
-        checks += [check_role(role_arn), check_endpoints()]
+        checks += [check_owner(), check_role(role_arn), check_endpoints()]
     return checks
