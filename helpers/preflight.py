@@ -15,8 +15,10 @@ from .core.errors import DermAssistError
 
 SUPPORTED_SDK_MAJOR = 3
 DISTRIBUTION = "derm-assist-workshop"
-CHECKED = ("sagemaker", "boto3", "numpy", "Pillow", "pandas", "matplotlib", "ipywidgets")
-INSTALL = "In a terminal, in the repository folder, run `pip install --user -e .`"
+# Shown even when fine (the rest only when something is wrong): canonical name -> how it is spelled.
+CHECKED = {"sagemaker": "sagemaker", "boto3": "boto3", "numpy": "numpy", "pillow": "Pillow", "pandas": "pandas",
+           "matplotlib": "matplotlib", "ipywidgets": "ipywidgets"}
+INSTALL = "In a terminal, in the repository folder, run `pip install --user --no-deps -e .`"
 
 
 @dataclass
@@ -71,17 +73,21 @@ def _version(package: str) -> str | None:
 
 
 def check_packages() -> list[Check]:
+    """Every runtime dependency inside the range pyproject.toml declares (Studio's image has them all; the pack is
+    installed there with ``--no-deps`` so that nothing the image ships changes). One line per problem."""
     ranges = requirements()[1]
     checks = []
-    for package in CHECKED:
-        installed = _version(package)
-        wanted = ranges.get(canonicalize_name(package), "")
+    for key, wanted in ranges.items():
+        installed = _version(key)
+        name = CHECKED.get(key, key)
+        spec = f'"{name}{wanted}"'
         if installed is None:
-            checks.append(Check(package, False, "not installed", f"{INSTALL}, then restart the kernel."))
+            checks.append(Check(name, False, "not installed", f"In a terminal run `pip install --user {spec}`, then restart the kernel."))
         elif wanted and not SpecifierSet(wanted).contains(installed, prereleases=True):
-            checks.append(Check(package, False, f"{installed} (the pack needs {wanted})", f"{INSTALL} (it fits the range), then restart the kernel."))
-        else:
-            checks.append(Check(package, True, installed))
+            checks.append(Check(name, False, f"{installed} (the pack needs {wanted})",
+                                f"In a terminal run `pip install --user {spec}`, then restart the kernel."))
+        elif key in CHECKED:
+            checks.append(Check(name, True, installed))
     return checks
 
 

@@ -30,9 +30,13 @@ DISTRIBUTION = "derm-assist-workshop"
 STUDIO_EXTRAS = ("mock", "dev", "evaluation")  # what make studio-check installs: the mock, the test tools, notebook 07
 # conda-forge names that differ from the PyPI name.
 CONDA_NAMES = {"sagemaker": "sagemaker-python-sdk", "matplotlib": "matplotlib-base", "fastjsonschema": "python-fastjsonschema",
-               "tzdata": "python-tzdata", "msgpack": "msgpack-python", "torch": "pytorch"}
+               "tzdata": "python-tzdata", "msgpack": "msgpack-python", "torch": "pytorch", "docker": "docker-py",
+               "antlr4-python3-runtime": "antlr-python-runtime"}
 # Conda packages that are not the Python package of the same name on PyPI.
 NOT_PYPI = {"python", "pip", "setuptools", "wheel"}
+# Shipped by Studio and required by sagemaker-serve (model serving the pack never does), but gigabytes on PyPI
+# (torch's Linux wheels pull CUDA): left out of the check's venv; pip check lists them as the image's baseline.
+OMITTED = {"torch", "onnx", "onnxruntime", "tritonclient"}
 
 
 def conda_versions(env_file: Path) -> dict[str, str]:
@@ -48,26 +52,45 @@ def conda_versions(env_file: Path) -> dict[str, str]:
     return versions
 
 
-def pack_closure(extras: tuple[str, ...]) -> dict[str, str]:
-    """Every distribution the pack (with ``extras``) needs, as installed here: ``canonical name -> project name``."""
+def pack_closure(extras: tuple[str, ...], studio_site: Path | None = None) -> dict[str, str]:
+    """Every distribution the pack (with ``extras``) needs: ``canonical name -> project name``.
+
+    Requirements are read from the distributions installed in ``studio_site`` (a venv holding Studio's versions,
+    whose dependencies can differ from the newest releases'), else from this interpreter's.
+    """
+    studio_dists = {}
+    if studio_site:
+        studio_dists = {canonicalize_name(d.metadata["Name"]): d for d in metadata.distributions(path=[str(studio_site)])}
+
+    def find(name: str):
+        key = canonicalize_name(name)
+        if key in studio_dists:
+            return studio_dists[key]
+        try:
+            return metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            return None
+
     seen: dict[str, str] = {}
-    todo = [(DISTRIBUTION, set(extras))]
+    todo = [(DISTRIBUTION, frozenset(extras))]
+    done: set[tuple[str, frozenset]] = set()
     while todo:
         name, wanted = todo.pop()
-        try:
-            dist = metadata.distribution(name)
-        except metadata.PackageNotFoundError:
+        key = canonicalize_name(name)
+        if (key, wanted) in done:
             continue
-        key = canonicalize_name(dist.metadata["Name"])
-        if key in seen and not wanted:
+        done.add((key, wanted))
+        seen[key] = name
+        dist = find(name)
+        if dist is None or key in OMITTED:
             continue
         seen[key] = dist.metadata["Name"]
         for text in dist.requires or []:
             req = Requirement(text)
-            env = {"extra": "", "python_version": "3.12", "python_full_version": "3.12.13"}  # Studio's Python
+            env = {"python_version": "3.12", "python_full_version": "3.12.13"}  # Studio's Python
             if req.marker and not any(req.marker.evaluate({**env, "extra": e}) for e in (wanted or {""})):
                 continue
-            todo.append((req.name, set(req.extras)))
+            todo.append((req.name, frozenset(req.extras)))
     seen.pop(canonicalize_name(DISTRIBUTION), None)
     return seen
 
@@ -76,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("env_file", type=Path, help="cpu.env.out of a SageMaker Distribution image")
     parser.add_argument("--commit", default="", help="the aws/sagemaker-distribution commit it was read at")
+    parser.add_argument("--studio-site", type=Path, help="site-packages of a venv with Studio's versions installed "
+                        "(pip install --no-deps -r requirements/studio.txt): their own dependencies are followed; "
+                        "repeat until the file stops changing")
     args = parser.parse_args(argv)
     studio = conda_versions(args.env_file)
     parts = args.env_file.resolve().parts
@@ -87,12 +113,13 @@ def main(argv: list[str] | None = None) -> int:
         "# Source: github.com/aws/sagemaker-distribution, "
         + "/".join(parts[parts.index("build_artifacts"):] if "build_artifacts" in parts else [args.env_file.name])
         + (f" at {args.commit}" if args.commit else "") + ".",
-        "# Written by scripts/studio_versions.py; used by `make studio-check` (install these, then the pack over them).",
+        "# Left out: " + ", ".join(sorted(OMITTED)) + " (sagemaker-serve's model serving; gigabytes on PyPI). "
+        "Written by scripts/studio_versions.py; used by make studio-check.",
     ]
     missing = []
-    for key, project in sorted(pack_closure(STUDIO_EXTRAS).items()):
+    for key, project in sorted(pack_closure(STUDIO_EXTRAS, args.studio_site).items()):
         conda = canonicalize_name(CONDA_NAMES.get(key, key))
-        if conda in NOT_PYPI:
+        if conda in NOT_PYPI or key in OMITTED:
             continue
         if conda in studio:
             lines.append(f"{project}=={studio[conda]}")
