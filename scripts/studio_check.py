@@ -66,6 +66,14 @@ def canon(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def same(a: str | None, b: str | None) -> bool:
+    """Equal versions, however written (conda's ``0.14`` is pip's ``0.14.0``)."""
+    def release(v: str) -> str:
+        return re.sub(r"(\.0+)+$", "", v)
+
+    return a is not None and b is not None and release(a) == release(b)
+
+
 def studio_pins() -> dict[str, str]:
     pins = {}
     for line in STUDIO.read_text(encoding="utf-8").splitlines():
@@ -78,7 +86,7 @@ def studio_pins() -> dict[str, str]:
 def changed(before: dict[str, str], after: dict[str, str], shipped: dict[str, str]) -> list[str]:
     """Packages Studio ships whose version is not what it was (or not Studio's)."""
     return [f"{name} {before.get(name, shipped[name])} -> {after.get(name, 'removed')}"
-            for name in sorted(shipped) if after.get(name) != before.get(name) or after.get(name) != shipped[name]]
+            for name in sorted(shipped) if after.get(name) != before.get(name) or not same(after.get(name), shipped[name])]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     studio_check = pip_check(python)
     shipped = studio_pins()
     before = freeze(python)
-    wrong = [f"{n} {before.get(n)} (Studio: {v})" for n, v in shipped.items() if before.get(n) != v]
+    wrong = [f"{n} {before.get(n)} (Studio: {v})" for n, v in shipped.items() if not same(before.get(n), v)]
     if wrong:
         print("Studio's versions did not install as listed: " + ", ".join(wrong), file=sys.stderr)
         return 1
@@ -126,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     run([*pip, "-c", held, *extra_requirements()])
     after = freeze(python)
     problems += [f"the test tools changed {c}" for c in changed(before, after, {n: v for n, v in shipped.items() if n not in mended})]
-    mended_lines = [f"{n} {shipped[n]} -> {after.get(n)}" for n in sorted(mended) if n in shipped and after.get(n) != shipped[n]]
+    mended_lines = [f"{n} {shipped[n]} -> {after.get(n)}" for n in sorted(mended) if n in shipped and not same(after.get(n), shipped[n])]
     step(f"the test tools installed ({EXTRAS})")
     new_conflicts = pip_check(python) - studio_check
     if new_conflicts:
