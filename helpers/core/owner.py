@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from . import aws
 from .config import STUDIO_METADATA_FILE
 from .errors import BadInputError, DermAssistError
+from .roles import studio_metadata
 
 ENV_VARIABLE = "DERM_ASSIST_OWNER"
 MAX_LENGTH = 32
@@ -84,12 +85,6 @@ def part(owner: str, limit: int) -> str:
 def is_generic(name: str) -> bool:
     cleaned = re.sub(r"[^a-z0-9]+", "-", (name or "").lower()).strip("-")
     return not cleaned or cleaned in GENERIC_OWNERS or any(p.fullmatch(cleaned) for p in GENERIC_PATTERNS)
-
-
-def studio_metadata() -> dict | None:
-    from .roles import studio_metadata as read
-
-    return read()
 
 
 def from_studio(metadata: dict | None) -> tuple[str, str] | None:

@@ -8,6 +8,7 @@ identities here are real ones on the mock (a role assumed through STS with the s
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -106,7 +107,7 @@ def test_owners_are_valid_in_names_and_tags_and_long_ones_stay_apart():
     names = {endpoint.endpoint_name_for(SKIN_VIT_ID, who) for who in (first, second)}
     assert len(names) == 2
     for name in names:
-        assert len(name) <= 63 and endpoint.re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", name)
+        assert len(name) <= 63 and re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", name)
     with pytest.raises(BadInputError, match="DERM_ASSIST_OWNER"):
         owner.normalize("!!!")
 
