@@ -19,18 +19,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # this checkout's helpers, even where another one is installed
 
-from helpers import classify, endpoint, images, state  # noqa: E402
+from helpers import classify, endpoint, images, models, state  # noqa: E402
 from helpers.coach import runner  # noqa: E402
 from helpers.core.config import FUN_IMAGES_DIR, SKIN_PROXIES_DIR  # noqa: E402
 from helpers.mock import MockServer  # noqa: E402
 
 
 def payloads() -> None:
-    print("Payload sent per image (metadata stripped, longest side <= 1024 px):")
+    print(f"Payload sent per image to {models.DEFAULT.name} (metadata stripped, {models.DEFAULT.geometry.describe()}, lossless):")
     sizes = []
     for path in images.list_images(FUN_IMAGES_DIR) + images.list_images(SKIN_PROXIES_DIR)[:3]:
         started = time.perf_counter()
-        payload = images.prepare_payload(path)
+        payload = images.prepare_payload(path, models.DEFAULT.geometry)
         sizes.append(len(payload.body))
         print(f"  {path.name:<45} file {path.stat().st_size / 1024:7.0f} kB -> sent {len(payload.body) / 1024:6.0f} kB "
               f"({payload.width}x{payload.height}) in {1000 * (time.perf_counter() - started):5.1f} ms")

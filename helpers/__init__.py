@@ -51,7 +51,8 @@ as SageMaker writes them).
 
 Offline maintainer tools (``maintainer/``, never imported by notebooks): ``proxies`` (draws the synthetic
 skin proxies), ``eval_set`` (draws the synthetic labelled set ``eval_set/``), ``labels`` (writes MobileNetV2's label file in ``data/``),
-``space`` (writes the folder to upload as a Hugging Face Space).
+``space`` (writes the folder to upload as a Hugging Face Space), ``onnx_export`` (exports the offline stand-in,
+EfficientNet-Lite0, from PyTorch to the ONNX file the mock runs, and checks both answer alike).
 """
 
 __version__ = "0.1.0"

@@ -1,7 +1,7 @@
 """Batch Transform for a labelled set too large for a real-time endpoint: S3 in, a job, S3 out, the same evaluation.
 
-The images are cleaned exactly as for a real-time call (:func:`helpers.images.prepare_payload`: upright RGB JPEG,
-no metadata) and uploaded to the pack's own bucket, ``derm-assist-sagemaker-<account>-<region>``, under
+The images are cleaned exactly as for a real-time call (:func:`helpers.images.prepare_payload`: upright RGB,
+resized for the endpoint's model, lossless WebP, no metadata) and uploaded to the pack's own bucket, ``derm-assist-sagemaker-<account>-<region>``, under
 ``batch-transform/<owner>/<job>/input/``. The job runs the SageMaker Model behind the learner's endpoint, on
 instances that exist only for the job, and writes ``<file>.out`` (the model's JSON answer) under ``.../output/``.
 The answers then go through :func:`helpers.evaluation.score`, like real-time ones. Cleanup
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from . import endpoint, evaluation, images
+from . import endpoint, evaluation, images, models
 from .core import aws
 from .core import owner as owner_rules
 from .core.config import DEFAULT_INSTANCE_TYPE, PROJECT_TAG
@@ -25,7 +25,7 @@ from .core.progress import progress_bar
 
 PREFIX = "batch-transform"  # every object this module writes is under this key prefix of the pack's bucket
 OUT_SUFFIX = ".out"
-CONTENT_TYPE = "image/jpeg"  # what prepare_payload makes of every image
+CONTENT_TYPE = images.PAYLOAD_CONTENT_TYPE  # what prepare_payload makes of every image
 DONE = ("Completed", "Failed", "Stopped")
 
 
@@ -102,9 +102,11 @@ def start(labelled: evaluation.LabelledSet, endpoint_name: str, *, instance_type
     job = TransformJob(name, info.model_id or "unknown", info.model_names[0], bucket, f"{PREFIX}/{owner_rules.part(owner, 16)}/{name}",
                        list(labelled.items["file"]), instance_type)
     s3 = aws.client("s3")
+    spec = models.find(info.model_id)
+    geometry = spec.geometry if spec else None
     for file, path in progress_bar(list(zip(labelled.items["file"], labelled.paths)), enabled=progress,
                                    desc=f"Uploading to s3://{bucket}", unit="image"):
-        s3.put_object(Bucket=bucket, Key=f"{job.prefix}/input/{file}", Body=images.prepare_payload(path).body,
+        s3.put_object(Bucket=bucket, Key=f"{job.prefix}/input/{file}", Body=images.prepare_payload(path, geometry).body,
                       ContentType=CONTENT_TYPE)
     try:
         aws.sagemaker().create_transform_job(

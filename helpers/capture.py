@@ -408,11 +408,13 @@ def first_record(endpoint_name: str, owner: str | None = None) -> dict | None:
 
 
 def input_bytes(paths) -> float:
-    """What capturing the inputs would store per request for these images: the JSON body the pack sends, on average."""
+    """What capturing the inputs would store per request for these images: the JSON body the pack sends to the
+    skin model (the one Data Capture watches), on average."""
     files = images.expand_paths(paths)
     if not files:
         raise BadInputError("No images to measure.")
-    return sum(len(classify.request_body(images.prepare_payload(f), len(triage.LABELS))) for f in files) / len(files)
+    geometry = triage.MODEL.geometry
+    return sum(len(classify.request_body(images.prepare_payload(f, geometry), len(triage.LABELS))) for f in files) / len(files)
 
 
 def owner_files(owner: str | None = None) -> list[str]:

@@ -1,9 +1,11 @@
 """Call an endpoint with an image and get typed predictions back.
 
-The image is cleaned first (upright, RGB, no metadata, downscaled: see :mod:`helpers.images`) and sent
-as JSON ``{"inputs": <base64 JPEG>, "parameters": {"top_k": K}}`` — the Hugging Face toolkit's format
-that can carry ``top_k``. Transient failures (throttling, 5xx, timeouts, cold starts) are retried with
-exponential backoff and jitter inside a bounded total time; everything else becomes one clear line.
+The image is cleaned first (upright, RGB, no metadata, resized as the endpoint's model resizes it: see
+:mod:`helpers.images`) and sent as JSON ``{"inputs": <base64 WebP>, "parameters": {"top_k": K}}`` — the
+Hugging Face toolkit's format that can carry ``top_k``. Which model an endpoint runs comes from the state
+file (the remembered endpoint) or from SageMaker, and its geometry from the model registry. Transient
+failures (throttling, 5xx, timeouts, cold starts) are retried with exponential backoff and jitter inside a
+bounded total time; everything else becomes one clear line. :func:`classify_many` keeps a few calls in flight.
 """
 
 from __future__ import annotations
@@ -14,17 +16,19 @@ import os
 import random
 import re
 import statistics
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import images, state
+from . import images, models, state
 from .core import aws
-from .core.config import DEFAULT_TOP_K
+from .core.config import DEFAULT_SERVERLESS_CONCURRENCY, DEFAULT_TOP_K
 from .core.errors import (
     BadInputError,
     CredentialsError,
@@ -39,6 +43,14 @@ from .core.progress import progress_bar
 
 RETRY_BUDGET_SECONDS = 30.0
 
+# Calls classify_many keeps in flight. A few overlap the network round trips (about 100 ms each) and the
+# preparing of the next images; a real-time endpoint queues what its model-server workers cannot take yet.
+# A serverless endpoint answers at most MaxConcurrency calls at once and throttles the rest, so against the
+# remembered serverless endpoint the batch keeps the pack's MaxConcurrency in flight. Throttling is still
+# retried with backoff, per call.
+DEFAULT_CONCURRENCY = 8
+MAX_CONCURRENCY = 16
+
 # A first call counts as a cold start when it is this many times the warm median and at least this much
 # slower: a serverless endpoint scaling up from zero starts the container and loads the model (seconds);
 # a new HTTPS connection or the first request through a warm model costs a few hundred milliseconds.
@@ -46,6 +58,8 @@ COLD_START_FACTOR = 3.0
 COLD_START_MIN_EXTRA_MS = 750.0
 
 _last_call: dict[str, float] = {}  # endpoint -> when this kernel last had an answer from it (epoch seconds)
+_endpoint_models: dict[str, str | None] = {}  # endpoint -> HF_MODEL_ID, as SageMaker described it (once per kernel)
+_endpoint_models_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -211,6 +225,33 @@ def _botocore_retries(response) -> int:
         return 0
 
 
+def endpoint_model(endpoint: str, work_dir=None) -> models.ModelSpec | None:
+    """The registry's spec of the model behind ``endpoint``, or None when the registry does not know it.
+
+    The remembered endpoint's model comes from the state file (kept current by deploy and swap); any other
+    endpoint is described once per kernel (its tags, else its Model's ``HF_MODEL_ID``). An endpoint that
+    cannot be described gives None, and the invoke that follows says what is wrong with it.
+    """
+    remembered = state.load_state(work_dir)
+    if remembered.get("endpoint_name") == endpoint and remembered.get("model_id"):
+        return models.find(remembered["model_id"])
+    with _endpoint_models_lock:
+        if endpoint not in _endpoint_models:
+            from .endpoint import describe
+
+            try:
+                _endpoint_models[endpoint] = describe(endpoint).model_id
+            except DermAssistError:  # not found, no permission: nothing cached; the invoke reports it
+                return None
+        return models.find(_endpoint_models[endpoint])
+
+
+def payload_for(image: images.ImageSource, endpoint: str, work_dir=None) -> images.Payload:
+    """``image`` cleaned and resized for the model behind ``endpoint`` (see :func:`helpers.images.prepare_payload`)."""
+    spec = endpoint_model(endpoint, work_dir)
+    return images.prepare_payload(image, spec.geometry if spec else None)
+
+
 def classify(
     image: images.ImageSource,
     endpoint: str | None = None,
@@ -226,7 +267,8 @@ def classify(
     captured answer, so requests can be grouped later without storing anything about the image.
     """
     name = str(image) if isinstance(image, (str, os.PathLike)) else "image"
-    return classify_payload(images.prepare_payload(image), endpoint, top_k, name=name, work_dir=work_dir,
+    endpoint = endpoint or state.current_endpoint(work_dir)
+    return classify_payload(payload_for(image, endpoint, work_dir), endpoint, top_k, name=name, work_dir=work_dir,
                             budget_seconds=budget_seconds, inference_id=inference_id)
 
 
@@ -240,7 +282,7 @@ def classify_payload(
     budget_seconds: float = RETRY_BUDGET_SECONDS,
     inference_id: str | None = None,
 ) -> Classification:
-    """:func:`classify` for an image already cleaned by :func:`helpers.images.prepare_payload`."""
+    """:func:`classify` for an image already cleaned by :func:`helpers.images.prepare_payload` (or :func:`payload_for`)."""
     if not isinstance(top_k, int) or top_k < 1:
         raise BadInputError(f"top_k must be a whole number of 1 or more, not {top_k!r}.")
     endpoint = endpoint or state.current_endpoint(work_dir)
@@ -282,25 +324,71 @@ def classify_many(
     work_dir=None,
     progress: bool = True,
     budget_seconds: float = RETRY_BUDGET_SECONDS,
+    concurrency: int | None = None,
 ) -> BatchResult:
     """Classify files and folders, with a progress bar; a bad image or failed call is noted and skipped.
 
-    A missing or not-ready endpoint and refused credentials stop the batch with their one-line error:
-    every other image would fail the same way.
+    Up to ``concurrency`` calls are in flight at once (default :data:`DEFAULT_CONCURRENCY`, or the pack's serverless
+    MaxConcurrency for a remembered serverless endpoint), each retried on throttling as :func:`classify` does;
+    results and failures come back in input order. A missing or not-ready endpoint and refused credentials
+    stop the batch with their one-line error: every other image would fail the same way.
     """
     endpoint = endpoint or state.current_endpoint(work_dir)
+    if concurrency is None:
+        remembered = state.load_state(work_dir)
+        serverless = remembered.get("endpoint_name") == endpoint and remembered.get("serverless")
+        concurrency = DEFAULT_SERVERLESS_CONCURRENCY if serverless else DEFAULT_CONCURRENCY
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise BadInputError(f"concurrency must be a whole number from 1 to {MAX_CONCURRENCY}, not {concurrency!r}.")
     files = images.expand_paths(paths)
     if not files:
         raise BadInputError(f"No images found in {', '.join(map(str, paths))}. Add JPEG or PNG files, or check the folder name.")
-    batch = BatchResult()
-    for path in progress_bar(files, enabled=progress, desc=f"Classifying on {endpoint}", unit="image"):
+    spec = endpoint_model(endpoint, work_dir)
+    geometry = spec.geometry if spec else None
+    aws.runtime()  # create the shared client here: boto3 clients are thread-safe, creating them is not
+
+    def one(path: Path) -> Classification | DermAssistError:
         try:
-            batch.results.append(classify(path, endpoint, top_k, budget_seconds=budget_seconds))
+            payload = images.prepare_payload(path, geometry)
+            return classify_payload(payload, endpoint, top_k, name=str(path), work_dir=work_dir, budget_seconds=budget_seconds)
         except (EndpointNotFoundError, EndpointNotReadyError, CredentialsError):
             raise  # nothing else will work either
         except DermAssistError as exc:
-            batch.failures.append((str(path), str(exc)))
-            batch.exit_codes.append(exc.exit_code)
+            return exc
+
+    outcomes: dict[int, Classification | DermAssistError] = {}
+    bar = progress_bar(total=len(files), enabled=progress, desc=f"Classifying on {endpoint}", unit="image")
+    with bar, ThreadPoolExecutor(max_workers=min(concurrency, len(files)), thread_name_prefix="classify") as pool:
+        waiting = iter(enumerate(files))
+        running: dict = {}
+
+        def submit_next() -> None:
+            for index, path in waiting:
+                running[pool.submit(one, path)] = index
+                return
+
+        for _ in range(concurrency):  # a bounded window: images are read and encoded only as calls free up
+            submit_next()
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = running.pop(future)
+                try:
+                    outcomes[index] = future.result()
+                except BaseException:
+                    for other in running:
+                        other.cancel()
+                    raise
+                bar.update(1)
+                submit_next()
+    batch = BatchResult()
+    for index, path in enumerate(files):
+        outcome = outcomes[index]
+        if isinstance(outcome, DermAssistError):
+            batch.failures.append((str(path), str(outcome)))
+            batch.exit_codes.append(outcome.exit_code)
+        else:
+            batch.results.append(outcome)
     return batch
 
 

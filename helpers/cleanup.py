@@ -130,25 +130,32 @@ def cleanup(name: str | None = None, *, everything: bool = False, older_than: st
                 result.skipped.append(info.name)
                 result.lines.append(_skip_line("endpoint", info.name, info.tags_error))
         names = [t.name for t in targets if not t.tags_error]
-    else:
-        remembered = name or state.load_state(work_dir).get("endpoint_name")
-        if not remembered and nothing_remembered_ok:
+    elif name:
+        names = [name]
+    else:  # the remembered endpoint and any a notebook started ahead of time (00 for 01, 03 for 04)
+        remembered = state.load_state(work_dir).get("endpoint_name")
+        started = [s["endpoint_name"] for s in state.started_endpoints(work_dir)]
+        if not remembered and not started and nothing_remembered_ok:
             result.lines.append("No endpoint remembered: nothing of yours to delete.")
             return result
-        names = [name or state.current_endpoint(work_dir)]
-        if not name:
-            refusal = _not_yours(names[0])
+        names = list(dict.fromkeys([remembered or state.current_endpoint(work_dir)] if not started else
+                                   ([remembered] if remembered else []) + started))
+        kept = []
+        for target in names:  # a remembered name tagged with another owner is forgotten, never deleted
+            refusal = _not_yours(target)
             if refusal:
-                state.forget_endpoint(names[0], work_dir)
-                result.skipped.append(names[0])
+                state.forget_endpoint(target, work_dir)
+                result.skipped.append(target)
                 result.lines.append(refusal)
-                return result
+            else:
+                kept.append(target)
+        names = kept
     for target in names:
         if dry_run:
             data = endpoint.delete_endpoint_data(target, dry_run=True, strict=False)
             result.lines.append(f"would delete {target} (endpoint, its config and model" + "".join(f", {d}" for d in data) + ")")
             continue
-        deleted = endpoint.delete_endpoint(target)
+        deleted = endpoint.delete_endpoint(target, wait_if_creating=not everything)  # --all never blocks on one stuck Creating
         state.forget_endpoint(target, work_dir)
         result.lines.append(f"{target}: " + (", ".join(deleted) + " deleted" if deleted else "already gone"))
     orphans = endpoint.find_orphans() if everything else endpoint.Orphans()

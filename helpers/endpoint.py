@@ -13,6 +13,7 @@ that class, so the pack makes the three calls itself and asks the SDK only for t
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -31,12 +32,15 @@ from .core.config import (
     HF_TRANSFORMERS_VERSION,
     PROJECT_TAG,
     SERVERLESS_MEMORY_SIZES,
+    START_DEPLOY_EARLY_ENV,
+    mock_time_scale,
 )
 from .core.errors import (
     BadInputError,
     DermAssistError,
     EndpointNotFoundError,
     EndpointNotReadyError,
+    QuotaExceededError,
     error_code,
     error_message,
     explain_aws_error,
@@ -84,6 +88,8 @@ class EndpointInfo:
     tags: dict[str, str] = field(default_factory=dict)
     tags_error: str | None = None  # "<code>: <message>" when ListTags failed (then nobody can tell whose it is)
     details_error: str | None = None  # "<call> failed: <code>" when its config or model could not be described
+    reused: bool = False  # start_deploy found it already there (nothing new was created)
+    waited_seconds: float | None = None  # how long wait_until_in_service waited for it (on the endpoint's clock)
 
     @property
     def age(self) -> timedelta | None:
@@ -325,34 +331,66 @@ def require_in_service(name: str) -> EndpointInfo:
 # --- deploy -------------------------------------------------------------------------------------------
 
 
+def clock_scale() -> float:
+    """How fast the endpoints' clock runs: 1 on AWS; on the local mock, its time scale ($DERM_ASSIST_MOCK_TIME_SCALE)."""
+    return mock_time_scale() if aws.is_mock() else 1.0
+
+
+def format_duration(seconds: float) -> str:
+    """``75`` -> ``1 min 15 s``; ``40`` -> ``40 s``."""
+    minutes, secs = divmod(max(0, round(seconds)), 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def provisioning_for(info: EndpointInfo, scale: float | None = None) -> float | None:
+    """Seconds (on the endpoints' clock) since ``info`` was created; None when unknown."""
+    if info.age is None:
+        return None
+    return info.age.total_seconds() / (scale or clock_scale())
+
+
 def wait_until_in_service(name: str, timeout: float = 1800, progress: bool = True, sleep: Callable[[float], None] = time.sleep) -> EndpointInfo:
-    """Poll until ``name`` is InService, with a progress line. Raises on Failed or timeout."""
+    """Poll until ``name`` is InService, showing how long it has been provisioning. Raises on Failed or timeout.
+
+    An endpoint started earlier (notebook 00 starts notebook 01's) is only waited for as long as it still needs.
+    Times, ``timeout`` and the poll intervals are on the endpoints' clock (:func:`clock_scale`), so a mock that
+    runs 6 minutes in 3.6 s still shows minutes. The answer's ``waited_seconds`` is how long this call waited.
+    """
+    scale = clock_scale()
     start = time.monotonic()
-    bar = progress_bar(total=None, enabled=progress, desc=f"{name}: checking", unit="check", bar_format="{desc} [{elapsed}]")
+    bar = progress_bar(total=None, enabled=progress, desc=f"{name}: checking", unit="check", bar_format="{desc}")
     try:
         for attempt in range(10_000):
             info = describe(name)
-            bar.set_description_str(f"{name}: {info.status}" + (f" ({TYPICAL_DEPLOY})" if info.status != "InService" else ""))
-            bar.update(1)
+            waited = (time.monotonic() - start) / scale
             if info.status == "InService":
+                info.waited_seconds = waited
+                if progress and attempt:
+                    since = provisioning_for(info, scale)
+                    print(f"{name} is InService" + (f", {format_duration(since)} after it was created" if since else "")
+                          + f"; waited here {format_duration(waited)}.")
                 return info
+            since = provisioning_for(info, scale) if info.status == "Creating" else None
+            bar.set_description_str(f"{name}: {info.status} for {format_duration(since if since is not None else waited)} "
+                                    f"({TYPICAL_DEPLOY}); waiting here {format_duration(waited)}")
+            bar.update(1)
             if info.status in ("Failed", "OutOfService", "Deleting"):
                 raise EndpointNotReadyError(
                     f"Endpoint {name} is {info.status}: {info.failure_reason or 'no reason given'}. "
                     f"Delete it (`derm-assist cleanup {name}`) and deploy again."
                 )
-            if time.monotonic() - start > timeout:
+            if waited > timeout:
                 raise EndpointNotReadyError(
                     f"Endpoint {name} is still {info.status} after {timeout / 60:.0f} minutes. Check the SageMaker console; "
                     "re-run this cell to keep waiting (it will not deploy twice)."
                 )
-            sleep(POLL_SCHEDULE[min(attempt, len(POLL_SCHEDULE) - 1)])
+            sleep(POLL_SCHEDULE[min(attempt, len(POLL_SCHEDULE) - 1)] * scale)
     finally:
         bar.close()
     raise AssertionError("unreachable")
 
 
-def deploy(
+def start_deploy(
     model_id: str = models.DEFAULT.id,
     *,
     name: str | None = None,
@@ -360,13 +398,12 @@ def deploy(
     serverless: ServerlessSpec | None = None,
     role_arn: str | None = None,
     owner: str | None = None,
-    wait: bool = True,
     progress: bool = True,
 ) -> EndpointInfo:
-    """Deploy ``model_id`` (a model of :mod:`helpers.models`) as Model -> EndpointConfig -> Endpoint and wait for InService.
+    """Make the three create calls (Model -> EndpointConfig -> Endpoint) and return at once, the endpoint Creating.
 
-    Re-running is safe: an existing endpoint of the same name is reused (waited for if still
-    creating), never duplicated. A ``Failed`` one is reported with its reason.
+    An existing endpoint of the same name is reused (``reused`` is True), never duplicated; a ``Failed`` one is
+    reported with its reason. :func:`wait_until_in_service` waits for what is left.
     """
     spec = models.get(model_id)
     owner = owner_rules.normalize(owner) if owner else default_owner()
@@ -390,8 +427,11 @@ def deploy(
                 "or swap models with helpers.endpoint.swap_model."
             )
         if progress:
-            print(f"Reusing endpoint {name} ({existing.status}); nothing new is created.")
-        return wait_until_in_service(name, progress=progress) if wait and existing.status != "InService" else existing
+            since = provisioning_for(existing)
+            created = f", created {format_duration(since)} ago" if since is not None else ""
+            print(f"Reusing endpoint {name} ({existing.status}{created}); nothing new is created.")
+        existing.reused = True
+        return existing
 
     sm = aws.sagemaker()
     role = execution_role(role_arn)
@@ -414,7 +454,115 @@ def deploy(
         raise explain_aws_error(exc, action=f"Deploying {model_id}", serverless=serverless is not None) from None
     if progress:
         print(f"Creating endpoint {name} for {model_id} on {serverless and 'serverless' or instance_type}.")
-    return wait_until_in_service(name, progress=progress) if wait else describe(name)
+    return describe(name)
+
+
+def deploy(
+    model_id: str = models.DEFAULT.id,
+    *,
+    name: str | None = None,
+    instance_type: str = DEFAULT_INSTANCE_TYPE,
+    serverless: ServerlessSpec | None = None,
+    role_arn: str | None = None,
+    owner: str | None = None,
+    wait: bool = True,
+    progress: bool = True,
+) -> EndpointInfo:
+    """Deploy ``model_id`` (a model of :mod:`helpers.models`) as Model -> EndpointConfig -> Endpoint and wait for InService.
+
+    :func:`start_deploy` followed by :func:`wait_until_in_service`. Re-running is safe: an existing endpoint of the
+    same name is reused (waited for if still creating, only for what is left), never duplicated.
+    """
+    info = start_deploy(model_id, name=name, instance_type=instance_type, serverless=serverless, role_arn=role_arn,
+                        owner=owner, progress=progress)
+    if wait and info.status != "InService":
+        reused = info.reused
+        info = wait_until_in_service(info.name, progress=progress)
+        info.reused = reused
+    return info
+
+
+# --- start a deploy ahead of the notebook that needs it -----------------------------------------------
+
+
+@dataclass
+class EarlyStart:
+    """What a notebook started ahead of time (or why it did not), as lines a learner reads."""
+
+    started: bool
+    lines: list[str]
+    info: EndpointInfo | None = None
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def early_start_allowed(requested: bool = True) -> bool:
+    """The notebook's parameter (``START_DEPLOY_EARLY``) and a coach's $DERM_ASSIST_START_DEPLOY_EARLY=0 can each say no."""
+    return bool(requested) and os.environ.get(START_DEPLOY_EARLY_ENV, "").strip().lower() not in ("0", "false", "no", "off")
+
+
+def cost_line(instance_type: str = DEFAULT_INSTANCE_TYPE, serverless: ServerlessSpec | None = None, region: str | None = None) -> str:
+    """What the endpoint costs on AWS, from the dated price table (helpers/data/sagemaker_prices.csv), with its date."""
+    from .prices import PRICES_CSV, load_prices
+
+    region = region or aws.region()
+    try:
+        table = load_prices(region=region)
+        if serverless:
+            per_second = table.serverless_per_second(serverless.memory_mb)
+            return (f"Cost on AWS: serverless {serverless.memory_mb} MB bills ${per_second:.6f} per second of inference, "
+                    f"nothing while idle (list price for {region} as of {table.as_of}; not your bill).")
+        hourly = table.realtime_hourly(instance_type)
+    except DermAssistError:
+        return (f"Cost on AWS: {PRICES_CSV.name} has no list price for {serverless and 'serverless' or instance_type} in {region}: "
+                "check the SageMaker pricing page. It bills from now until notebook 99 deletes it.")
+    return (f"Cost on AWS: {instance_type} bills about ${hourly:.3f} an hour from now until notebook 99 deletes it "
+            f"(list price for {region} as of {table.as_of}; not your bill).")
+
+
+def start_early(
+    model_id: str = models.DEFAULT.id,
+    *,
+    requested: bool = True,
+    serverless: bool | None = None,
+    instance_type: str = DEFAULT_INSTANCE_TYPE,
+    role_arn: str | None = None,
+    started_by: str = "notebook 00",
+    needed_in: str = "notebook 01",
+) -> EarlyStart:
+    """Start ``model_id``'s deploy now, so that ``needed_in`` waits only for what is left; never raises.
+
+    ``serverless`` None: as the learner's remembered endpoint (real-time unless notebook 01 deployed serverless).
+    An endpoint that exists already is reused. A full quota (sandboxes often allow 0 instances) or any other
+    problem becomes one line, and ``needed_in`` deploys as it always did. What was started is recorded in the
+    state file, so the notebook that needs it finds it and cleanup (notebook 99) deletes it.
+    """
+    from . import state
+
+    spec = models.get(model_id)
+    then = needed_in[:1].upper() + needed_in[1:]  # at the start of a sentence
+    if not early_start_allowed(requested):
+        why = "START_DEPLOY_EARLY = False" if not requested else f"${START_DEPLOY_EARLY_ENV} is {os.environ[START_DEPLOY_EARLY_ENV]!r}"
+        return EarlyStart(False, [f"Not started early ({why}): {needed_in} deploys {spec.name} when you get there."])
+    try:
+        if serverless is None:
+            serverless = bool(state.load_state().get("serverless", False))
+        sls = ServerlessSpec.for_model(model_id) if serverless else None
+        cost = cost_line(instance_type, sls)
+        info = start_deploy(model_id, instance_type=instance_type, serverless=sls, role_arn=role_arn, progress=False)
+    except QuotaExceededError:
+        what = "serverless concurrency" if serverless else f"another {instance_type} endpoint instance"
+        return EarlyStart(False, [f"Not started early: your account's quota has no room for {what} (ResourceLimitExceeded; "
+                                  f"sandboxes often allow 0). {then} deploys {spec.name} as before."])
+    except DermAssistError as exc:
+        return EarlyStart(False, [f"Not started early: {exc}", f"{then} deploys {spec.name} as before."])
+    state.remember_started(info.name, model_id, serverless=bool(serverless), by=started_by)
+    if info.reused:
+        first = f"Your {spec.name} endpoint {info.name} already exists ({info.status}, {info.kind}): nothing new started."
+    else:
+        first = f"Started {spec.name} on {info.kind}: endpoint {info.name} is {info.status} ({TYPICAL_DEPLOY})."
+    return EarlyStart(True, [first, f"{then} waits only for what is left. {cost}"], info)
 
 
 def variant(model_name: str, instance_type: str, serverless: ServerlessSpec | None) -> dict:
@@ -448,16 +596,25 @@ def _delete_quietly(*, endpoint_name: str | None = None, config_name: str | None
     return deleted
 
 
-def delete_endpoint(name: str) -> list[str]:
+def delete_endpoint(name: str, *, wait_if_creating: bool = True, progress: bool = True) -> list[str]:
     """Delete the endpoint, its config and its model(s), then the data captured from it and its workflow.
 
     Returns what was deleted; [] if nothing was left. Captured data can outlive its endpoint (SageMaker delivers
     it a few minutes late), so it is looked for even when the endpoint is already gone.
+    SageMaker cannot delete an endpoint while it is Creating or Updating (one started early may be): with
+    ``wait_if_creating`` it is waited for first, with progress, so nothing is left behind billing.
     """
     try:
         info = describe(name)
     except EndpointNotFoundError:
         return delete_endpoint_data(name, strict=False)
+    if wait_if_creating and info.status in ("Creating", "Updating"):
+        if progress:
+            print(f"{name} is still {info.status}; SageMaker deletes it only once that is done, so the cleanup waits.")
+        try:
+            info = wait_until_in_service(name, progress=progress)
+        except EndpointNotReadyError:  # Failed (or still not done): delete what is there, as before
+            info = describe(name)
     deleted = _delete_quietly(endpoint_name=name, config_name=info.config_name)
     for model_name in info.model_names:
         deleted += _delete_quietly(model_name=model_name)
@@ -531,6 +688,16 @@ def swap_model(
         if progress:
             print(f"{current.name} already serves {new_model_id}; nothing to swap.")
         return current
+    ahead = _started_ahead(new_model_id)
+    if ahead is not None:  # notebook 03 started it: wait for what is left, then free the old endpoint's instance
+        if progress:
+            print(f"{ahead.name} serves {new_model_id}, started ahead of time ({ahead.status}); using it.")
+        info = ahead if ahead.status == "InService" else wait_until_in_service(ahead.name, progress=progress)
+        if current is not None and current.name != info.name:
+            deleted = delete_endpoint(current.name, progress=progress)
+            if progress:
+                print(f"Deleted {current.name} ({len(deleted)} resources): one endpoint bills again, not two.")
+        return info
     if mode == "replace" or current is None:
         if current is not None:
             deleted = delete_endpoint(current.name)
@@ -538,6 +705,22 @@ def swap_model(
                 print(f"Deleted {current.name} ({len(deleted)} resources) to free its instance.")
         return deploy(new_model_id, instance_type=instance_type, serverless=serverless, role_arn=role_arn, progress=progress)
     return _update_in_place(current, new_model_id, instance_type, serverless, role_arn, progress)
+
+
+def _started_ahead(model_id: str) -> EndpointInfo | None:
+    """The learner's endpoint for ``model_id`` that a notebook started ahead of time (state file), if it is alive."""
+    from . import state
+
+    for record in reversed(state.started_endpoints()):
+        if record.get("model_id") != model_id:
+            continue
+        try:
+            info = describe(record["endpoint_name"])
+        except EndpointNotFoundError:
+            continue
+        if info.status not in ("Failed", "Deleting") and info.model_id in (None, model_id):
+            return info
+    return None
 
 
 def _update_in_place(current: EndpointInfo, model_id: str, instance_type: str, serverless, role_arn, progress) -> EndpointInfo:

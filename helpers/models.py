@@ -42,22 +42,35 @@ STANDIN_KINDS = (STANDIN_IMAGENET, STANDIN_SIMULATED_SKIN)
 
 MOBILENET_V2_LABELS_FILE = DATA_DIR / "mobilenet_v2_labels.json"
 
+# Pillow's resampling filters, by the lower-case name of Image.Resampling (InputGeometry.resample).
+_RESAMPLE_FILTERS = ("nearest", "box", "bilinear", "hamming", "bicubic", "lanczos")
+
 
 @dataclass(frozen=True)
 class InputGeometry:
     """How the model's image processor sizes a photo before the network sees it.
 
-    Either resize so the shortest side is ``shortest_edge`` (aspect ratio kept), or resize to exactly
-    ``size`` (height, width); then, if ``center_crop`` is set, cut that (height, width) from the middle.
+    Either resize so the shortest side is ``shortest_edge`` (aspect ratio kept; the long side becomes
+    ``int(shortest_edge * long / short)``, as transformers' ``get_resize_output_image_size`` computes it), or
+    resize to exactly ``size`` (height, width); then, if ``center_crop`` is set, cut that (height, width) from
+    the middle. ``resample`` is the processor's filter, a name of Pillow's ``Image.Resampling``: transformers'
+    ``MobileNetV2ImageProcessor`` and ``ViTImageProcessor`` (and the models' ``preprocessor_config.json``,
+    ``"resample": 2``) use BILINEAR.
+
+    The pack sends each photo already at :meth:`payload_size` with that filter, so the processor's own resize
+    is a no-op and the model sees the pixels it would have made from the original file.
     """
 
     shortest_edge: int | None = None
     size: tuple[int, int] | None = None
     center_crop: tuple[int, int] | None = None
+    resample: str = "bilinear"
 
     def __post_init__(self):
         if (self.shortest_edge is None) == (self.size is None):
             raise ValueError("InputGeometry needs exactly one of shortest_edge or size.")
+        if self.resample not in _RESAMPLE_FILTERS:
+            raise ValueError(f"resample must be one of {_RESAMPLE_FILTERS}, not {self.resample!r}.")
 
     def resized(self, width: int, height: int) -> tuple[int, int]:
         """(width, height) of a ``width`` x ``height`` photo after the resize step (before any crop)."""
@@ -66,6 +79,16 @@ class InputGeometry:
         short, long = sorted((width, height))
         scaled = int(self.shortest_edge * long / short)
         return (self.shortest_edge, scaled) if width <= height else (scaled, self.shortest_edge)
+
+    def payload_size(self, width: int, height: int) -> tuple[int, int]:
+        """(width, height) worth sending for a ``width`` x ``height`` photo: what the resize step makes of it,
+        but never larger than the photo (the processor does any enlarging itself, from the original pixels).
+
+        A photo the resize would enlarge on any side is sent as it is: resizing it in two steps (shrinking one
+        side here, enlarging the other in the processor) differs from the processor's one step by a grey level.
+        """
+        target = self.resized(width, height)
+        return target if target[0] <= width and target[1] <= height else (width, height)
 
     @property
     def input_size(self) -> tuple[int, int]:

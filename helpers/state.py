@@ -55,10 +55,31 @@ def remember_endpoint(name: str, model_id: str, *, serverless: bool = False, wor
 def forget_endpoint(name: str, work_dir=None) -> None:
     """Drop ``name`` from the state file (after it was deleted)."""
     state = load_state(work_dir)
-    if state.get("endpoint_name") == name:
-        for key in ("endpoint_name", "model_id", "serverless", "remembered_at"):
-            state.pop(key, None)
+    started = state.get(STARTED_KEY, [])
+    if state.get("endpoint_name") == name or any(s.get("endpoint_name") == name for s in started):
+        if state.get("endpoint_name") == name:
+            for key in ("endpoint_name", "model_id", "serverless", "remembered_at"):
+                state.pop(key, None)
+        state[STARTED_KEY] = [s for s in started if s.get("endpoint_name") != name]
         save_state(state, work_dir)
+
+
+STARTED_KEY = "started_early"  # deploys a notebook started ahead of the one that uses them (00 for 01, 03 for 04)
+
+
+def remember_started(name: str, model_id: str, *, serverless: bool = False, by: str = "", work_dir=None) -> dict[str, Any]:
+    """Record a deploy started ahead of time, so the notebook that needs it waits for it and cleanup deletes it."""
+    state = load_state(work_dir)
+    started = [s for s in state.get(STARTED_KEY, []) if s.get("endpoint_name") != name]
+    started.append({"endpoint_name": name, "model_id": model_id, "serverless": serverless, "by": by, "started_at": _now()})
+    state[STARTED_KEY] = started
+    save_state(state, work_dir)
+    return state
+
+
+def started_endpoints(work_dir=None) -> list[dict[str, Any]]:
+    """The deploys notebooks started ahead of time (endpoint name, model, who started it and when), oldest first."""
+    return list(load_state(work_dir).get(STARTED_KEY, []))
 
 
 def current_endpoint(work_dir=None) -> str:

@@ -307,9 +307,10 @@ class PipelineClassifier:
 
         from PIL import Image
 
-        from . import classify, images
+        from . import classify, images, models
 
-        payload = images.prepare_payload(image)
+        spec = models.find(self.model_id)
+        payload = images.prepare_payload(image, spec.geometry if spec else None)
         started = time.perf_counter()
         with Image.open(io.BytesIO(payload.body)) as decoded:
             raw = self.pipe(decoded.convert("RGB"), top_k=len(triage.LABELS))

@@ -64,14 +64,17 @@ def payload_image(payload: images.Payload) -> Image.Image:
 
 
 @pytest.mark.parametrize("key", VALID)
-def test_valid_image_loads_correctly_and_becomes_a_clean_jpeg(cases, key):
+def test_valid_image_loads_correctly_and_becomes_a_clean_lossless_payload(cases, key):
     case = cases[key]
-    case.check(images.load_image(case.path))
+    loaded = images.load_image(case.path)
+    case.check(loaded)
     payload = images.prepare_payload(case.path)
     sent = payload_image(payload)
-    assert payload.content_type == "image/jpeg" and sent.format == "JPEG" and sent.mode == "RGB"
+    assert payload.content_type == "image/webp" and sent.format == "WEBP" and sent.mode == "RGB"
     assert max(sent.size) <= images.MAX_SIDE and (sent.width, sent.height) == (payload.width, payload.height)
     assert not sent.getexif() and "icc_profile" not in sent.info and "comment" not in sent.info
+    if max(loaded.size) <= images.MAX_SIDE:
+        assert sent.tobytes() == loaded.tobytes()  # lossless: what was decoded is what is sent
 
 
 def test_exif_rotated_photo_is_sent_upright(cases):

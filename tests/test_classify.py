@@ -189,3 +189,76 @@ def test_a_bug_is_not_retried_nor_dressed_as_an_aws_error():
     with pytest.raises(TypeError):
         classify.invoke_with_retries(buggy, action="t", sleep=lambda s: None)
     assert len(calls) == 1
+
+
+# --- a few calls in flight ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mixed_folder(tmp_path):
+    """Shipped images with two broken files among them, named so that they sort in between."""
+    import shutil
+
+    from helpers.core.config import SKIN_PROXIES_DIR
+    from helpers.images import list_images
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for index, path in enumerate(list_images(FUN_IMAGES_DIR) + list_images(SKIN_PROXIES_DIR)[:5]):
+        shutil.copy(path, folder / f"{index:02d}-{path.name}")
+    (folder / "03b-broken.jpg").write_text("not an image")
+    (folder / "07b-empty.png").write_bytes(b"")
+    return folder
+
+
+def test_concurrent_batch_keeps_input_order_and_gives_the_same_answers(deployed, mixed_folder, monkeypatch):
+    in_flight, most = [0], [0]
+    lock = __import__("threading").Lock()
+    real = classify.classify_payload
+
+    def counting(*args, **kwargs):
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        try:
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    control(aws.endpoint_url(), "faults", {"latency_ms": 60})
+    monkeypatch.setattr(classify, "classify_payload", counting)
+    together = classify.classify_many([mixed_folder], progress=False, concurrency=4)
+    assert 1 < most[0] <= 4  # calls really overlapped, and never more than asked
+    most[0] = 0
+    alone = classify.classify_many([mixed_folder], progress=False, concurrency=1)
+    assert most[0] == 1
+    from helpers.images import list_images
+
+    expected = [str(p) for p in list_images(mixed_folder) if "broken" not in p.name and "empty" not in p.name]
+    assert [r.image for r in together.results] == expected == [r.image for r in alone.results]
+    assert [(r.top.label, r.top.score, r.sha256) for r in together.results] == [(r.top.label, r.top.score, r.sha256) for r in alone.results]
+    assert [n.split("/")[-1] for n, _ in together.failures] == ["03b-broken.jpg", "07b-empty.png"]
+    assert together.exit_codes == [2, 2] and "2 failed" in together.report_failures()
+
+
+def test_concurrent_batch_retries_throttling_per_call(deployed, mixed_folder):
+    control(aws.endpoint_url(), "faults", {"throttle_rate": 0.5, "latency_ms": 20})
+    batch = classify.classify_many([mixed_folder], progress=False, concurrency=4)
+    assert len(batch.results) == 12 and len(batch.failures) == 2
+    assert any(r.attempts > 1 for r in batch.results)  # throttled calls were retried, not reported as failures
+
+
+def test_an_endpoint_that_goes_away_stops_the_concurrent_batch(deployed, mixed_folder):
+    from helpers import endpoint
+    from helpers.core.errors import EndpointNotFoundError
+
+    endpoint.delete_endpoint(deployed.name)
+    with pytest.raises(EndpointNotFoundError):
+        classify.classify_many([mixed_folder], deployed.name, progress=False, concurrency=4)
+
+
+@pytest.mark.parametrize("bad", [0, 17, 2.5, True])
+def test_concurrency_must_be_a_small_whole_number(bad, tmp_path):
+    with pytest.raises(BadInputError, match="concurrency"):
+        classify.classify_many([tmp_path], "ep", progress=False, concurrency=bad)

@@ -13,7 +13,7 @@ import corpus
 import pytest
 from PIL import Image
 
-from helpers import assessment, classify, endpoint, state, triage
+from helpers import assessment, classify, endpoint, images, state, triage
 from helpers.core import aws
 from helpers.core.config import NOTEBOOKS_DIR
 from helpers.mock import control
@@ -67,18 +67,45 @@ def sent_images(requests: list[dict]) -> list[bytes]:
     return images
 
 
-def assert_pixels_only(jpeg: bytes) -> None:
-    markers = [marker for marker, _ in jpeg_segments(jpeg)]
-    assert 0xE1 not in markers, "APP1 (EXIF or XMP) sent"
-    assert 0xE2 not in markers, "APP2 (ICC profile) sent"
-    assert 0xFE not in markers, "a JPEG comment sent"
-    assert not [m for m in markers if 0xE1 <= m <= 0xEF], "application segments sent"
-    image = Image.open(io.BytesIO(jpeg))
+def webp_chunks(data: bytes) -> list[bytes]:
+    """The four-letter ids of a WebP file's RIFF chunks (metadata would be VP8X + EXIF / XMP  / ICCP)."""
+    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP", "not a WebP"
+    assert int.from_bytes(data[4:8], "little") + 8 == len(data), "RIFF size does not cover the file"
+    chunks, i = [], 12
+    while i < len(data):
+        chunk, size = data[i:i + 4], int.from_bytes(data[i + 4:i + 8], "little")
+        chunks.append(chunk)
+        i += 8 + size + (size & 1)
+    return chunks
+
+
+def assert_pixels_only(sent: bytes) -> None:
+    if sent[:4] == b"RIFF":  # what the pack sends: lossless WebP, one image chunk and nothing else
+        assert webp_chunks(sent) == [b"VP8L"], f"metadata chunks sent: {webp_chunks(sent)}"
+    else:
+        markers = [marker for marker, _ in jpeg_segments(sent)]
+        assert 0xE1 not in markers, "APP1 (EXIF or XMP) sent"
+        assert 0xE2 not in markers, "APP2 (ICC profile) sent"
+        assert 0xFE not in markers, "a JPEG comment sent"
+        assert not [m for m in markers if 0xE1 <= m <= 0xEF], "application segments sent"
+    image = Image.open(io.BytesIO(sent))
     exif = image.getexif()
     assert len(exif) == 0 and not exif.get_ifd(0x8825), "EXIF / GPS IFD sent"
     assert not {"exif", "xmp", "icc_profile", "comment"} & set(image.info)
     for secret in (b"Exif", b"xmpmeta", corpus.DEVICE[0].encode(), corpus.DEVICE[1].encode(), b"2024:05:01", corpus.COMMENT):
-        assert secret not in jpeg
+        assert secret not in sent
+
+
+def test_the_webp_check_sees_metadata():
+    """assert_pixels_only must fail on a WebP that carries EXIF or a colour profile (Pillow writes them when asked)."""
+    image = Image.new("RGB", (8, 8), (200, 100, 50))
+    exif = Image.Exif()
+    exif[0x010F] = corpus.DEVICE[0]
+    for extra in ({"exif": exif.tobytes()}, {"icc_profile": b"\0" * 200}):
+        buffer = io.BytesIO()
+        image.save(buffer, "WEBP", lossless=True, **extra)
+        with pytest.raises(AssertionError):
+            assert_pixels_only(buffer.getvalue())
 
 
 @pytest.mark.parametrize("key", ["gps", "gps_png"])
@@ -92,13 +119,17 @@ def test_no_gps_or_device_data_reaches_the_endpoint(skin_endpoint, recording, ca
     (sent,) = sent_images(recording())
     assert_pixels_only(sent)
     assert hashlib.sha256(sent).hexdigest() == result.sha256  # the hash we keep is of exactly what was sent
-    assert Image.open(io.BytesIO(sent)).size == source.size  # the picture itself is intact
+    # the picture itself is intact: exactly the pixels the skin model's processor would have made of the file
+    expected = images.fit_to_model(images.load_image(cases[key].path), triage.MODEL.geometry)
+    assert Image.open(io.BytesIO(sent)).convert("RGB").tobytes() == expected.tobytes()
 
 
 def test_exif_orientation_is_applied_before_it_is_dropped(skin_endpoint, recording, cases):
     classify.classify(cases["exif_rotated"].path)
     (sent,) = sent_images(recording())
-    corpus._upright(Image.open(io.BytesIO(sent)).convert("RGB"))
+    image = Image.open(io.BytesIO(sent)).convert("RGB")
+    assert triage.MODEL.geometry.payload_size(400, 200) == (400, 200)  # too small to shrink for the ViT: sent whole
+    corpus._upright(image)  # stored 200x400 on its side; what leaves the machine is 400x200, red left, blue right
 
 
 def test_recording_is_off_unless_asked(skin_endpoint, cases):
@@ -118,13 +149,14 @@ def test_review_log_keeps_a_hash_and_no_image(skin_endpoint, recording, cases, t
     assert len(text) < 1000  # a row of text, not an image
     assert cases["gps"].path.name not in text and "phone-photo" not in text
     assert not re.search(r"[A-Za-z0-9+/=]{100,}", text), "something base64-like is stored"
-    for needle in (base64.b64encode(sent[:30]).decode()[:20], "/9j/", corpus.DEVICE[0]):
+    for needle in (base64.b64encode(sent[:30]).decode()[:20], "/9j/", "UklGR", corpus.DEVICE[0]):
         assert needle not in text
     # nothing in the work folder holds image bytes
     for path in work.rglob("*"):
         if path.is_file():
             data = path.read_bytes()
             assert b"\xff\xd8\xff" not in data and b"\x89PNG" not in data and b"/9j/" not in data, path
+            assert b"WEBPVP8" not in data and b"UklGR" not in data, path
 
 
 @pytest.mark.parametrize("notebook", ["03_skin_proxies.ipynb", "04_derm_assist_mvp.ipynb"])

@@ -1,26 +1,95 @@
 """Execute every notebook with papermill against the mock and check what they show, not just that they ran.
 
-The executed notebooks land in build/test-notebooks/, where `make nbval` re-executes them and compares the
-cells marked NBVAL_CHECK_OUTPUT.
+Each notebook is executed once, into build/test-notebooks/. Every code cell of every execution is then checked
+as nbval would check it: it ran, without an error, and a cell marked ``# NBVAL_CHECK_OUTPUT`` shows exactly the
+facts in tests/notebook_facts.json. (`make nbval` still re-executes the executed notebooks with nbval, to compare a
+second run with the first; `make test` no longer pays for that second run.)
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from helpers.coach import runner
-from helpers.core.config import REPO_ROOT
+from helpers.core.config import MOCK_TIME_SCALE_ENV, REPO_ROOT
 
 OUT = REPO_ROOT / "build" / "test-notebooks"
+FACTS = Path(__file__).with_name("notebook_facts.json")  # what each NBVAL_CHECK_OUTPUT cell must show
+CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+INJECTED = "injected-parameters"  # the cell papermill adds after the one tagged `parameters`
+
 
 
 @pytest.fixture(scope="module")
 def executed():
-    runs = runner.run_all(OUT, report=True)
+    # `make test` keeps this file on one pytest-xdist worker (--dist loadfile); should another distribution mode
+    # send its tests to two workers, the lock runs the two executions into OUT one after the other, never mixed.
+    from filelock import FileLock
+    from mockclock import TEST_TIME_SCALE
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(OUT.parent / "test-notebooks.lock")), pytest.MonkeyPatch.context() as env:
+        env.setenv(MOCK_TIME_SCALE_ENV, str(TEST_TIME_SCALE))  # deploys ready 10x sooner; the notebooks' waits poll as often
+        runs = runner.run_all(OUT, report=True)
     return {r.output.name: r for r in runs}
+
+
+def planned_cells() -> list[tuple[str, str, str]]:
+    """(executed notebook, cell id, fact key or "") for every code cell papermill executes, in order.
+
+    The fact key of a checked cell is ``<source notebook>#<n>``: the n-th checked cell of that notebook, so
+    that inserting other cells does not move it.
+    """
+    cells = []
+    for notebook, output_name, _ in runner.plan(runner.notebooks()):
+        checked = 0
+        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            key = ""
+            if CHECK_MARK in "".join(cell["source"]):
+                checked += 1
+                key = f"{notebook.name}#{checked}"
+            cells.append((output_name, cell["id"], key))
+            if "parameters" in cell.get("metadata", {}).get("tags", []):
+                cells.append((output_name, INJECTED, ""))
+    return cells
+
+
+@functools.cache
+def executed_cells(name: str) -> dict[str, dict]:
+    cells = json.loads((OUT / name).read_text(encoding="utf-8"))["cells"]
+    return {(INJECTED if INJECTED in c.get("metadata", {}).get("tags", []) else c.get("id")): c for c in cells}
+
+
+def shown(cell: dict) -> str:
+    """What a cell printed or returned as text: what nbval compares (images and widgets never are)."""
+    parts = []
+    for output in cell.get("outputs", []):
+        if output["output_type"] == "stream" and output.get("name") == "stdout":
+            parts.append("".join(output["text"]))
+        elif output["output_type"] in ("execute_result", "display_data") and "text/plain" in output.get("data", {}):
+            parts.append("".join(output["data"]["text/plain"]) + "\n")
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("notebook,cell_id,fact", planned_cells(), ids=lambda v: v or "-")
+def test_every_cell_ran_cleanly_and_shows_its_facts(executed, notebook, cell_id, fact):
+    assert executed[notebook].ok, executed[notebook].error
+    cell = executed_cells(notebook).get(cell_id)
+    assert cell is not None, f"cell {cell_id} of {notebook} is missing from the executed notebook"
+    assert cell.get("execution_count") is not None, f"cell {cell_id} of {notebook} did not run"
+    errors = [f"{o.get('ename')}: {o.get('evalue')}" for o in cell.get("outputs", []) if o["output_type"] == "error"]
+    assert errors == [], f"cell {cell_id} of {notebook} failed"
+    if fact:
+        facts = json.loads(FACTS.read_text(encoding="utf-8"))
+        assert fact in facts, f"{FACTS.name} has no entry {fact!r}; this run showed:\n{shown(cell)}"
+        assert shown(cell) == facts[fact], f"{notebook} cell {cell_id} ({fact}) shows other facts than {FACTS.name}"
 
 
 def text_of(path) -> str:
@@ -70,10 +139,25 @@ def test_preflight_passes_against_the_mock(executed):
     assert "SageMaker SDK: 3." in text
 
 
+def test_preflight_starts_the_deploy_early_with_its_price(executed):
+    from helpers.prices import load_prices
+
+    text = text_of(OUT / "00_preflight.ipynb")
+    assert "Started MobileNetV2 on 1 x ml.m5.large" in text and "Notebook 01 waits only for what is left" in text
+    assert f"ml.m5.large bills about ${load_prices().realtime_hourly('ml.m5.large'):.3f} an hour" in text
+
+
 def test_deploy_remembers_and_shows_the_x_image_mistake(executed):
     text = text_of(OUT / "01_deploy_mobilenet.ipynb")
     assert "InService" in text and "Remembered in" in text
+    assert "Reusing endpoint" in text  # the one notebook 00 started, not a second one
     assert "application/x-image is not supported" in text
+
+
+def test_the_skin_model_started_in_03_is_what_04_uses(executed):
+    assert "Started skin-cancer ViT" in text_of(OUT / "03_skin_proxies.ipynb")
+    text = text_of(OUT / "04_derm_assist_mvp.ipynb")
+    assert "started ahead of time" in text and "one endpoint bills again, not two" in text
 
 
 def test_fun_images_are_right_and_confident(executed):

@@ -74,7 +74,8 @@ def test_an_upload_is_logged_by_hash_never_by_name_or_content(handlers, tmp_path
     assert not answer.status.startswith("⚠")
     text = triage.ReviewLog().path.read_text(encoding="utf-8")
     assert "jane" not in text and EXAMPLES[0].name not in text
-    assert rows()[-1]["image_sha256"] == classify.images.sha256_bytes(classify.images.prepare_payload(upload).body)
+    sent = classify.images.prepare_payload(upload, triage.MODEL.geometry)  # what the skin endpoint was sent
+    assert rows()[-1]["image_sha256"] == classify.images.sha256_bytes(sent.body)
 
 
 @pytest.mark.parametrize("content, name", [(b"not an image at all", "photo.jpg"), (b"", "empty.png"), (b"col\n1\n", "notes.csv")])

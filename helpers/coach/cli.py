@@ -24,8 +24,14 @@ from ..core.config import (
     MOCK_DEPLOY_SECONDS,
     MOCK_INSTANCE_QUOTA,
     MOCK_PORT,
+    MOCK_REALISTIC_DEPLOY_SECONDS,
+    MOCK_REALISTIC_SERVERLESS_DEPLOY_SECONDS,
+    MOCK_TIME_SCALE_ENV,
+    MOCK_TIMINGS_ENV,
     REPO_ROOT,
     SKIN_PROXIES_SEED,
+    mock_realistic_timings,
+    mock_time_scale,
 )
 from ..core.errors import BadInputError, DermAssistError, redact
 from ..triage import DEFAULT_THRESHOLD
@@ -40,7 +46,14 @@ REHEARSAL_OWNER = "rehearsal"  # owner of the endpoints made in an offline rehea
 def cmd_mock(args) -> int:
     from ..mock import MockServer, MockSettings
 
-    settings = MockSettings(deploy_seconds=args.deploy_seconds, cold_start_seconds=args.cold_start_seconds, instance_quota=args.instance_quota)
+    scale = args.time_scale if args.time_scale is not None else mock_time_scale()
+    if scale <= 0:
+        raise BadInputError(f"--time-scale must be positive, not {scale:g} (0.01 runs 6 minutes in 3.6 s).")
+    common = {"cold_start_seconds": args.cold_start_seconds, "instance_quota": args.instance_quota, "time_scale": scale}
+    if args.realistic or mock_realistic_timings():
+        settings = MockSettings.realistic(**common)
+    else:
+        settings = MockSettings(deploy_seconds=args.deploy_seconds, **common)
     try:
         server = MockServer(port=args.port, settings=settings, log_requests=args.verbose)
     except OSError as exc:
@@ -50,6 +63,9 @@ def cmd_mock(args) -> int:
         print(f"export {key}={value}")
     # The mock's identity (moto) is the same for everybody, so the rehearsal names its own owner.
     print(f"export DERM_ASSIST_OWNER={shlex.quote(os.environ.get('DERM_ASSIST_OWNER') or REHEARSAL_OWNER)}")
+    minutes = settings.provisioning_seconds(False) / 60
+    print(f"# New endpoints stay Creating for {settings.deploy_seconds / 60:.1f} min on the mock's clock"
+          + (f" ({minutes:.2f} min of wall time at time scale {scale:g})" if scale != 1 else "") + ".")
     sys.stdout.flush()
     try:
         server.serve_forever()
@@ -240,6 +256,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("mock", cmd_mock, "Serve the local mock of SageMaker on 127.0.0.1 in the foreground.")
     p.add_argument("--port", type=int, default=MOCK_PORT, help=f"port on 127.0.0.1 (default {MOCK_PORT})")
     p.add_argument("--deploy-seconds", type=float, default=MOCK_DEPLOY_SECONDS, help="how long new endpoints stay Creating")
+    p.add_argument("--realistic", action="store_true",
+                   help=f"AWS-like provisioning: real-time {MOCK_REALISTIC_DEPLOY_SECONDS / 60:.0f} min, serverless "
+                        f"{MOCK_REALISTIC_SERVERLESS_DEPLOY_SECONDS / 60:.0f} min (also ${MOCK_TIMINGS_ENV}=realistic)")
+    p.add_argument("--time-scale", type=float, help=f"run the mock's clock faster, e.g. 0.01: 6 minutes in 3.6 s (also ${MOCK_TIME_SCALE_ENV})")
     p.add_argument("--cold-start-seconds", type=float, default=MOCK_COLD_START_SECONDS, help="first call to a serverless endpoint")
     p.add_argument("--instance-quota", type=int, default=MOCK_INSTANCE_QUOTA, help="endpoint instances allowed per instance type")
     p.add_argument("--verbose", action="store_true", help="log every request")

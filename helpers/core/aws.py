@@ -60,8 +60,24 @@ def is_mock() -> bool:
 
 
 @functools.cache
+def _data_loader():
+    """botocore's loader of service models and endpoints.json, shared by every session: parsing those JSON files
+    is most of the cost of a new session (about a second), and their content never changes in a process."""
+    from botocore.loaders import create_loader
+
+    return create_loader()
+
+
+@functools.cache
 def _session(region_name: str, url: str | None) -> boto3.session.Session:
-    return boto3.session.Session(region_name=region_name)
+    import botocore.session
+
+    core = botocore.session.get_session()
+    loader = _data_loader()
+    core.register_component("data_loader", loader)
+    session = boto3.session.Session(botocore_session=core, region_name=region_name)
+    loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))  # boto3 appends its data folder once per session
+    return session
 
 
 def client(service: str):

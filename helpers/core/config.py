@@ -48,6 +48,20 @@ MOCK_INSTANCE_QUOTA = 2  # instances per type, like a sandbox account
 MOCK_TRANSFORM_STARTUP_SECONDS = 1.0  # a Batch Transform job's instances starting (minutes on AWS)
 MOCK_SERVERLESS_CONCURRENCY_QUOTA = 20  # total MaxConcurrency across the account's serverless endpoints
 
+# The mock's realistic timings (`derm-assist mock --realistic`, or DERM_ASSIST_MOCK_TIMINGS=realistic), for a coach
+# rehearsing the class's pace: new endpoints stay Creating as long as on AWS. A real-time endpoint typically takes
+# 5-10 minutes to become InService; a serverless one "a few minutes" (SageMaker developer guide, "Create a serverless
+# endpoint").
+MOCK_TIMINGS_ENV = "DERM_ASSIST_MOCK_TIMINGS"
+MOCK_REALISTIC_DEPLOY_SECONDS = 360.0
+MOCK_REALISTIC_SERVERLESS_DEPLOY_SECONDS = 180.0
+# Every provisioning time of the mock runs on a clock scaled by $DERM_ASSIST_MOCK_TIME_SCALE (default 1): at 0.01 six
+# minutes take 3.6 s. Progress displays read the same variable and show times on that clock (minutes, as on AWS).
+MOCK_TIME_SCALE_ENV = "DERM_ASSIST_MOCK_TIME_SCALE"
+
+# Notebook 00 starts the learner's deploy early (and notebook 03 the skin model's) unless a coach sets this to 0.
+START_DEPLOY_EARLY_ENV = "DERM_ASSIST_START_DEPLOY_EARLY"
+
 SKIN_PROXIES_SEED = 20261123  # the synthetic skin proxies are drawn from this seed
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
@@ -62,3 +76,24 @@ def work_dir(path: str | os.PathLike | None = None) -> Path:
     folder = Path(chosen).expanduser().resolve()
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def mock_time_scale() -> float:
+    """The mock's clock scale from $DERM_ASSIST_MOCK_TIME_SCALE: 1 (real time) unless set; 0.01 runs 6 minutes in 3.6 s."""
+    raw = os.environ.get(MOCK_TIME_SCALE_ENV, "").strip()
+    if not raw:
+        return 1.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 1000:
+        from .errors import BadInputError
+
+        raise BadInputError(f"{MOCK_TIME_SCALE_ENV}={raw!r} is not a clock scale. Use a positive number, e.g. 0.01 (6 minutes in 3.6 s).")
+    return value
+
+
+def mock_realistic_timings() -> bool:
+    """True when $DERM_ASSIST_MOCK_TIMINGS asks the mock for AWS-like provisioning times."""
+    return os.environ.get(MOCK_TIMINGS_ENV, "").strip().lower() == "realistic"

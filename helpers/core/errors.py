@@ -202,7 +202,7 @@ def explain_aws_error(
     if code == "ModelError":
         return ModelRejectedError(
             f"{action}: the model server refused the request: {_first_sentence(message)}. "
-            "Send a JPEG or PNG (helpers.classify does this for you)."
+            "Send a JPEG, PNG or WebP (helpers.classify does this for you)."
         )
     if http_status(exc) == 413 or code == "413":
         return BadInputError(f"{action}: the payload is too large for the endpoint ({message}). Downscale the image first.")

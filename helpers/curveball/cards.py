@@ -87,7 +87,7 @@ _CARDS = (
             "Prices come from a dated table (helpers/data/sagemaker_prices.csv): list prices, not live. "
             "Check the date and the region before you quote a number.",
             "Serverless endpoints accept payloads up to 4 MB (real-time: 6 MB) and time out after 60 seconds; "
-            "the pack's JPEG payloads are far below both.",
+            "the pack's payloads (resized for the model, a few hundred kB at most) are far below both.",
         ),
         exercise=(
             "Describe your expected traffic: Traffic(requests_per_day=..., hours_per_day=..., days_per_week=...). "

@@ -13,6 +13,7 @@ import threading
 import urllib.request
 from typing import Any
 
+from ..core.config import MOCK_TIME_SCALE_ENV
 from .server import ACCOUNT_ID, ROLE_ARN, ROLE_NAME, WORKFLOW_ROLE_ARN, WORKFLOW_ROLE_NAME, MockApp, MockSettings, MockState
 
 __all__ = ["MockServer", "ACCOUNT_ID", "ROLE_ARN", "control", "environment_for"]
@@ -51,7 +52,7 @@ class MockServer:
                 if log_requests:
                     super().log_request(*args, **kwargs)
 
-        self.app = MockApp(MockState(settings=settings or MockSettings()))
+        self.app = MockApp(MockState(settings=settings or MockSettings.from_environment()))
         self.host, self.port = host, port or _free_port()
         self._server = make_server(host, self.port, self.app, threaded=True, request_handler=_Handler)
         self._thread: threading.Thread | None = None
@@ -65,7 +66,10 @@ class MockServer:
         return self.app.state
 
     def environment(self, region: str = MOCK_REGION) -> dict[str, str]:
-        return environment_for(self.url, region)
+        env = environment_for(self.url, region)
+        if self.state.settings.time_scale != 1:  # progress displays show times on the mock's clock
+            env[MOCK_TIME_SCALE_ENV] = f"{self.state.settings.time_scale:g}"
+        return env
 
     def start(self) -> MockServer:
         self._thread = threading.Thread(target=self._server.serve_forever, name="derm-assist-mock", daemon=True)

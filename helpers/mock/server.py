@@ -35,10 +35,14 @@ from ..core.config import (
     MOCK_COLD_START_SECONDS,
     MOCK_DEPLOY_SECONDS,
     MOCK_INSTANCE_QUOTA,
+    MOCK_REALISTIC_DEPLOY_SECONDS,
+    MOCK_REALISTIC_SERVERLESS_DEPLOY_SECONDS,
     MOCK_SERVERLESS_CONCURRENCY_QUOTA,
     MOCK_TRANSFORM_STARTUP_SECONDS,
     REALTIME_PAYLOAD_LIMIT,
     SERVERLESS_PAYLOAD_LIMIT,
+    mock_realistic_timings,
+    mock_time_scale,
 )
 from . import standins, toolkit, transform
 from .capture import CaptureWriter
@@ -71,6 +75,25 @@ class MockSettings:
     serverless_concurrency_quota: int = MOCK_SERVERLESS_CONCURRENCY_QUOTA  # total MaxConcurrency of all serverless endpoints
     transform_startup_seconds: float = MOCK_TRANSFORM_STARTUP_SECONDS  # a transform job's instances starting
     seed: int = 7
+    serverless_deploy_seconds: float | None = None  # how long a new serverless endpoint stays Creating (None: deploy_seconds)
+    time_scale: float = 1.0  # provisioning times run on this clock: 0.01 makes 6 minutes take 3.6 s
+
+    @classmethod
+    def realistic(cls, **overrides) -> MockSettings:
+        """AWS-like provisioning: a real-time endpoint Creating for 6 minutes, a serverless one for 3 (times ``time_scale``)."""
+        values = {"deploy_seconds": MOCK_REALISTIC_DEPLOY_SECONDS, "serverless_deploy_seconds": MOCK_REALISTIC_SERVERLESS_DEPLOY_SECONDS}
+        return cls(**{**values, **overrides})
+
+    @classmethod
+    def from_environment(cls, **overrides) -> MockSettings:
+        """The settings $DERM_ASSIST_MOCK_TIMINGS (``realistic``) and $DERM_ASSIST_MOCK_TIME_SCALE ask for."""
+        overrides.setdefault("time_scale", mock_time_scale())
+        return cls.realistic(**overrides) if mock_realistic_timings() else cls(**overrides)
+
+    def provisioning_seconds(self, serverless: bool) -> float:
+        """Wall-clock seconds a new (or updated) endpoint stays Creating (Updating) on this mock."""
+        nominal = self.serverless_deploy_seconds if serverless and self.serverless_deploy_seconds is not None else self.deploy_seconds
+        return nominal * self.time_scale
 
 
 @dataclass
@@ -141,14 +164,13 @@ def _aws_error(start_response, status: int, code: str, message: str, extra: dict
     return _json_response(start_response, status, payload, {"x-amzn-ErrorType": f"{code}:"})
 
 
-def container_answer(model_id: str, body: bytes, content_type: str) -> standins.StandInAnswer:
-    """What the model container answers for one request: the toolkit's decoding, then the model's stand-in.
+def container_answer(model_id: str, body: bytes, content_type: str | None, accept: str | None = None) -> toolkit.ContainerResponse:
+    """What the model container answers for one request: the toolkit's handling around the model's stand-in.
 
     The one path behind InvokeEndpoint and Batch Transform; raises :class:`toolkit.ContainerError` (HTTP 400 from
     the container) for a request the toolkit refuses.
     """
-    request = toolkit.decode_request(body, content_type)
-    return standins.answer(model_id, request.image, request.top_k)
+    return toolkit.handle(body, content_type, accept, lambda image: standins.distribution(model_id, image))
 
 
 def _utcnow():
@@ -291,13 +313,15 @@ class MockApp:
                 )
         return None
 
-    def _start_deploy(self, name: str) -> None:
+    def _start_deploy(self, name: str, region: str, config_name: str) -> None:
+        config = self.backend(region).endpoint_configs.get(config_name)
+        serverless = any(v.get("ServerlessConfig") for v in (config.production_variants if config else []))
         with self.state.lock:
             self.state.warm.discard(name)
             if self.state.fault("stuck_creating", name):
                 self.state.count("stuck_creating")
                 return  # never becomes ready
-            self.state.ready_at[name] = time.monotonic() + self.state.settings.deploy_seconds
+            self.state.ready_at[name] = time.monotonic() + self.state.settings.provisioning_seconds(serverless)
             reason = self.state.fault("fail_deploy", name)
             if reason:
                 self.state.count("fail_deploy")
@@ -320,7 +344,7 @@ class MockApp:
             endpoint.endpoint_status = "Creating"
             config = self.backend(region).endpoint_configs.get(endpoint.endpoint_config_name)
             endpoint.data_capture_config = capture_summary(config.data_capture_config if config else None)
-            self._start_deploy(endpoint.endpoint_name)
+            self._start_deploy(endpoint.endpoint_name, region, endpoint.endpoint_config_name)
 
     def before_UpdateEndpoint(self, start_response, body, region):
         """moto has no UpdateEndpoint: switch the endpoint to the new config, Updating for a moment."""
@@ -340,7 +364,7 @@ class MockApp:
         endpoint.data_capture_config = capture_summary(config.data_capture_config)
         endpoint.endpoint_status = "Updating"
         endpoint.last_modified_time = _utcnow()
-        self._start_deploy(name)
+        self._start_deploy(name, region, config_name)
         return _json_response(start_response, 200, {"EndpointArn": endpoint.arn})
 
     # --- InvokeEndpoint ----------------------------------------------------------------------------
@@ -348,7 +372,8 @@ class MockApp:
     def invoke(self, environ, start_response, name: str, region: str):
         state = self.state
         body = _read_body(environ)
-        content_type = environ.get("CONTENT_TYPE", "")
+        content_type = environ.get("CONTENT_TYPE")
+        accept = environ.get("HTTP_ACCEPT")
         with state.lock:
             state.invocations += 1
             if state.record_requests and len(state.requests) < 200:
@@ -388,22 +413,25 @@ class MockApp:
             return self._model_error(start_response, name, region, 500, "Internal server error (injected fault).")
         model_id = self._model_id(backend, config)
         try:
-            result = container_answer(model_id, body, content_type)
+            result = container_answer(model_id, body, content_type, accept)
         except toolkit.ContainerError as exc:
-            return self._model_error(start_response, name, region, 400, str(exc))
-        attributes = f"mock=derm-assist; stand-in={result.stand_in}; note={result.note}; requested-model={model_id}"
+            return self._model_error(start_response, name, region, exc.status, toolkit.error_body(str(exc), exc.status))
+        first = result.answers[0] if result.answers else None
+        stand_in, note = (first.stand_in, first.note) if first else ("none", "no image in the request")
+        attributes = f"mock=derm-assist; stand-in={stand_in}; note={note}; requested-model={model_id}"
         if cold:
             attributes += "; cold-start=true"
         variant = variants[0].get("VariantName", "AllTraffic") if variants else "AllTraffic"
         state.capture.capture(
             config.data_capture_config if config else None, name, variant, (body, content_type),
-            (json.dumps(result.predictions).encode(), "application/json"),  # exactly the body _json_response sends
+            (result.body, result.content_type),  # exactly the body the client receives
             inference_id=environ.get("HTTP_X_AMZN_SAGEMAKER_INFERENCE_ID"),
         )
-        return _json_response(
-            start_response, 200, result.predictions,
-            {"X-Amzn-Invoked-Production-Variant": variant, "X-Amzn-SageMaker-Custom-Attributes": attributes},
-        )
+        start_response("200 OK", [
+            ("Content-Type", result.content_type), ("Content-Length", str(len(result.body))),
+            ("X-Amzn-Invoked-Production-Variant", variant), ("X-Amzn-SageMaker-Custom-Attributes", attributes),
+        ])
+        return [result.body]
 
     # --- Batch Transform ---------------------------------------------------------------------------
 
@@ -445,8 +473,8 @@ class MockApp:
     @staticmethod
     def _model_error(start_response, name, region, original_status, message):
         kind = "client" if 400 <= original_status < 500 else "server"
-        if original_status == 400:
-            text = toolkit.model_error_message(message, name, region, ACCOUNT_ID)
+        if 400 <= original_status < 500:
+            text = toolkit.model_error_message(message, name, region, ACCOUNT_ID, original_status)
         else:
             text = f"Received {kind} error ({original_status}) from primary with message \"{message}\"."
         return _aws_error(
@@ -483,7 +511,8 @@ class MockApp:
             for key, value in values.items():
                 if not hasattr(state.settings, key):
                     return _json_response(start_response, 400, {"error": f"unknown setting {key!r}"})
-                setattr(state.settings, key, type(getattr(state.settings, key))(value))
+                current = getattr(state.settings, key)
+                setattr(state.settings, key, None if value is None else (float if current is None else type(current))(value))
             return _json_response(start_response, 200, vars(state.settings))
         if path == "/_mock/reset" and method == "POST":
             from moto.backends import get_backend  # noqa: F401  (import keeps moto's registry loaded)

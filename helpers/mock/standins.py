@@ -25,6 +25,7 @@ from PIL import Image
 
 from .. import images, models
 from ..core.errors import DermAssistError
+from .toolkit import Distribution
 
 UNKNOWN_MODEL = "unknown model"
 
@@ -36,15 +37,25 @@ class StandInAnswer:
     note: str
 
 
-def answer(model_id: str, image: Image.Image, top_k: int) -> StandInAnswer:
-    """Predictions for ``image`` from the stand-in the registry names for ``model_id``."""
+def distribution(model_id: str, image: Image.Image) -> Distribution:
+    """A probability for every label of the model ``model_id`` names, from the stand-in the registry gives it.
+
+    The container's pipeline (:mod:`helpers.mock.toolkit`) sorts, applies ``top_k`` and encodes.
+    """
     spec = models.find(model_id)
     if spec is None:
-        return StandInAnswer(
-            _placeholder(image, top_k, f"{UNKNOWN_MODEL} {model_id}"), "placeholder",
-            f"placeholder: {UNKNOWN_MODEL} {model_id!r} (not in helpers/models.py), so no stand-in can answer for it",
-        )
-    return STANDINS[spec.stand_in](image, top_k, spec)
+        labels = [f"placeholder-{rank + 1} ({UNKNOWN_MODEL} {model_id})" for rank in range(PLACEHOLDER_LABELS)]
+        return Distribution(labels, _placeholder_scores(image), "placeholder",
+                            f"placeholder: {UNKNOWN_MODEL} {model_id!r} (not in helpers/models.py), so no stand-in can answer for it")
+    return STANDINS[spec.stand_in](image, spec)
+
+
+def answer(model_id: str, image: Image.Image, top_k: int) -> StandInAnswer:
+    """The ``top_k`` highest-scoring labels for ``image`` (what the container answers by default)."""
+    from .toolkit import postprocess
+
+    result = distribution(model_id, image)
+    return StandInAnswer(postprocess(result, None, top_k), result.stand_in, result.note)
 
 
 # --- ImageNet ----------------------------------------------------------------------------------------
@@ -65,30 +76,45 @@ def _recordings() -> dict:
     return _recordings_cache
 
 
-def imagenet_standin(image: Image.Image, top_k: int, spec: models.ModelSpec = models.MOBILENET_V2) -> StandInAnswer:
+def imagenet_standin(image: Image.Image, spec: models.ModelSpec = models.MOBILENET_V2) -> Distribution:
+    """MobileNetV2's 1,001 labels: ``background``, then the 1,000 ImageNet classes the stand-in CNN scores.
+
+    EfficientNet-Lite0 has no ``background`` class, so its score there is 0 (the real checkpoint gives it a
+    small probability); the ImageNet classes keep their order, so class ``i`` of the CNN is label ``i + 1``.
+    """
     data = _recordings()
     match = None
     if data.get("images"):
         from . import recordings
 
         match = recordings.find_recording(image, data)
-    if match is not None:
-        model = data.get("provenance", {}).get("model_short", "efficientnet-lite0")
-        return StandInAnswer(match["predictions"][:top_k], "recording", f"recorded {model} on {match['file']}")
+        if match is not None:
+            model = data.get("provenance", {}).get("model_short", "efficientnet-lite0")
+            return Distribution(spec.labels, recordings.scores_of(match), "recording", f"recorded {model} on {match['file']}")
     from . import imagenet_local
 
     if imagenet_local.available():
-        predictions = imagenet_local.get_classifier().predict(image, top_k=min(top_k, len(spec.labels)))
-        return StandInAnswer(predictions, "live", "efficientnet-lite0 running locally")
-    return StandInAnswer(_placeholder(image, top_k, "no real model"), "placeholder", "placeholder: not a model (install the offline extra)")
+        probabilities = imagenet_local.get_classifier().probabilities(image)
+        return Distribution(spec.labels, imagenet_label_space(probabilities, spec), "live", "efficientnet-lite0 running locally")
+    labels = [f"placeholder-{rank + 1} (no real model)" for rank in range(PLACEHOLDER_LABELS)]
+    return Distribution(labels, _placeholder_scores(image), "placeholder", "placeholder: not a model (install the offline extra)")
 
 
-def _placeholder(image: Image.Image, top_k: int, why: str) -> list[dict]:
+def imagenet_label_space(probabilities: list[float], spec: models.ModelSpec = models.MOBILENET_V2) -> list[float]:
+    """ImageNet-1k probabilities (1,000, index order) in ``spec``'s label space (``background`` first, scored 0)."""
+    extra = len(spec.labels) - len(probabilities)
+    if extra not in (0, 1) or (extra == 1 and spec.labels[0] != "background"):
+        raise ValueError(f"{len(probabilities)} ImageNet scores do not fit {spec.name}'s {len(spec.labels)} labels.")
+    return [0.0] * extra + [float(p) for p in probabilities]
+
+
+PLACEHOLDER_LABELS = 5
+
+
+def _placeholder_scores(image: Image.Image) -> list[float]:
     digest = hashlib.sha256(bytes(images.fingerprint(image))).digest()
-    raw = np.frombuffer(digest, dtype=np.uint8).astype(float)[: max(top_k, 5)] + 1.0
-    scores = raw / raw.sum() * 0.5  # never confident: it is not a model
-    order = np.argsort(-scores)
-    return [{"label": f"placeholder-{rank + 1} ({why})", "score": round(float(scores[i]), 6)} for rank, i in enumerate(order[:top_k])]
+    raw = np.frombuffer(digest, dtype=np.uint8).astype(float)[:PLACEHOLDER_LABELS] + 1.0
+    return [round(float(x), 6) for x in raw / raw.sum() * 0.5]  # never confident: it is not a model
 
 
 # --- Skin ViT (simulated) ----------------------------------------------------------------------------
@@ -150,17 +176,15 @@ def skin_features(image: Image.Image) -> np.ndarray:
 _WEIGHT_ROWS = dict(zip(models.SKIN_VIT.label_codes, _WEIGHTS))  # HAM10000 code -> its row of weights
 
 
-def simulated_skin_vit(image: Image.Image, top_k: int, spec: models.ModelSpec = models.SKIN_VIT) -> StandInAnswer:
+def simulated_skin_vit(image: Image.Image, spec: models.ModelSpec = models.SKIN_VIT) -> Distribution:
     """The simulated scorer, answering in ``spec``'s own labels (through the registry's HAM10000 codes)."""
     labels = spec.labels
     weights = np.array([_WEIGHT_ROWS[code] for code in spec.label_codes])
     logits = weights @ skin_features(image) / _TEMPERATURE
     probs = np.exp(logits - logits.max())
     probs /= probs.sum()
-    order = np.argsort(-probs)[: max(1, min(top_k, len(labels)))]
-    predictions = [{"label": labels[i], "score": round(float(probs[i]), 6)} for i in order]
     real = "the real ViT" if spec.id == models.SKIN_VIT.id else f"the real {spec.name}"
-    return StandInAnswer(predictions, "simulated", f"simulated skin classifier: colour/shape rules, not {real}")
+    return Distribution(labels, [round(float(p), 6) for p in probs], "simulated", f"simulated skin classifier: colour/shape rules, not {real}")
 
 
 # The function behind each stand-in kind of the registry.

@@ -1,4 +1,4 @@
-"""Step 2: the cleaned JPEG -> the endpoint's label/score list (SageMaker InvokeEndpoint).
+"""Step 2: the cleaned image -> the endpoint's label/score list (SageMaker InvokeEndpoint).
 
 Event in: ``image_data`` (from step 1), ``endpoint_name`` (or ``$DERM_ASSIST_ENDPOINT`` in the function's
 environment), optional ``inference_id`` (stored by Data Capture beside the answer). Event out: the same keys
@@ -23,7 +23,7 @@ def handler(event: dict, context=None) -> dict:
         raise BadInputError("The event has no image_data: run serialize_image first.")
     body = base64.b64decode(event["image_data"])
     image = images.load_image(body)
-    payload = images.Payload(body, "image/jpeg", image.width, image.height)
+    payload = images.Payload(body, images.PAYLOAD_CONTENT_TYPE, image.width, image.height)  # what serialize_image made
     result = classify.classify_payload(payload, endpoint, top_k=len(triage.LABELS), inference_id=event.get("inference_id") or None)
     out = {k: v for k, v in event.items() if k != "image_data"}
     out["predictions"] = [{"label": p.label, "score": p.score} for p in result.predictions]

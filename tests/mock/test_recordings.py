@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 from PIL import Image
@@ -59,8 +60,10 @@ def test_every_shipped_image_has_a_current_recording(path, data):
     assert fingerprint_distance(entry["fingerprint"], fingerprint(decoded)) <= 1.0
     # What the mock does with the bytes the pack sends: it finds this very recording.
     assert recordings.find_recording(decoded, data) is entry
-    assert 1 <= len(entry["predictions"]) <= recordings.TOP_K
-    assert all(set(p) == {"label", "score"} for p in entry["predictions"])
+    # The whole distribution in MobileNetV2's label space, so a replay answers any top_k the real model would.
+    assert len(entry["scores"]) == len(recordings.label_space()) == 1001
+    assert abs(sum(entry["scores"]) - 1) < 1e-3
+    assert entry["scores"][recordings.label_space().index("background")] == 0  # the recorded CNN has no such class
 
 
 def test_no_recording_for_a_file_that_is_gone(data):
@@ -78,12 +81,40 @@ def test_summary_prints_the_figures(data):
     assert "median top-1" in text
 
 
+def set_top(entry: dict, label: str, score: float) -> None:
+    """Make ``label`` the recording's top-1 with ``score`` (the rest share what is left)."""
+    labels = recordings.label_space()
+    rest = (1 - score) / (len(labels) - 1)
+    entry["scores"] = [score if name == label else rest for name in labels]
+
+
+def test_quality_bar_catches_an_incomplete_recording(data):
+    broken = copy.deepcopy(data)
+    entry = broken["images"][0]
+    entry["scores"] = entry["scores"][:20]
+    assert any(entry["file"] in p and "not one per label" in p for p in recordings.check_quality_bar(broken))
+
+
+def test_old_top_20_recordings_are_refused_with_the_command(tmp_path):
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"provenance": {"format_version": 1}, "images": []}))
+    with pytest.raises(DermAssistError, match="python -m helpers.mock.recordings"):
+        recordings.load_recordings(old)
+
+
+def test_predictions_of_ranks_every_label(data):
+    entry = data["images"][0]
+    everything = recordings.predictions_of(entry)
+    assert len(everything) == 1001 and {p["label"] for p in everything} == set(recordings.label_space())
+    assert recordings.predictions_of(entry, 3) == everything[:3]
+
+
 def test_quality_bar_catches_a_wrong_or_weak_fun_image(data):
     broken = copy.deepcopy(data)
     dog = next(e for e in broken["images"] if e["file"].endswith("dog.jpg"))
-    dog["predictions"] = [{"label": "tabby, tabby cat", "score": 0.9}]
+    set_top(dog, "tabby, tabby cat", 0.9)
     coffee = next(e for e in broken["images"] if e["file"].endswith("coffee.png"))
-    coffee["predictions"] = [{"label": "espresso", "score": 0.4}]
+    set_top(coffee, "espresso", 0.4)
     problems = recordings.check_quality_bar(broken)
     assert any("dog.jpg" in p and "not a dog" in p for p in problems)
     assert any("coffee.png" in p and "0.40" in p for p in problems)
@@ -92,11 +123,11 @@ def test_quality_bar_catches_a_wrong_or_weak_fun_image(data):
 def test_quality_bar_catches_a_confident_proxy(data):
     broken = copy.deepcopy(data)
     proxy = next(e for e in broken["images"] if e["group"] == "skin_proxies")
-    proxy["predictions"] = [{"label": "tick", "score": 0.8}]
+    set_top(proxy, "tick", 0.8)
     assert any(proxy["file"] in p for p in recordings.check_quality_bar(broken))
     for entry in broken["images"]:
         if entry["group"] == "skin_proxies":
-            entry["predictions"] = [{"label": "tick", "score": 0.35}]
+            set_top(entry, "tick", 0.35)
     assert any("median" in p for p in recordings.check_quality_bar(broken))
 
 
@@ -134,6 +165,6 @@ def test_damaged_recordings_are_reported_in_the_mock_log_not_hidden(tmp_path, mo
     monkeypatch.setattr(recordings, "RECORDINGS_PATH", damaged)
     monkeypatch.setattr(standins, "_recordings_cache", None)
     monkeypatch.setattr("helpers.mock.imagenet_local.available", lambda: False)
-    answer = standins.imagenet_standin(Image.new("RGB", (32, 32), (10, 120, 200)), 3)
+    answer = standins.imagenet_standin(Image.new("RGB", (32, 32), (10, 120, 200)))
     assert answer.stand_in == "placeholder"  # nothing recorded to replay, and no local model here
     assert f"mock: no recorded ImageNet answers: Cannot read the recordings {damaged}" in capsys.readouterr().out

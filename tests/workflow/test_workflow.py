@@ -44,7 +44,7 @@ def test_serialize_cleans_the_photo_and_drops_the_upload():
     cleaned = base64.b64decode(out["image_data"])
     assert out["image_sha256"] == images.sha256_bytes(cleaned)
     with Image.open(io.BytesIO(cleaned)) as image:
-        assert max(image.size) == serialize_image.MAX_SIDE and not image.getexif() and "comment" not in image.info
+        assert image.size[::-1] == serialize_image.GEOMETRY.input_size and not image.getexif() and "comment" not in image.info
     assert b"PhoneMaker" not in cleaned and b"Smith" not in cleaned
     assert len(json.dumps(out).encode()) < serialize_image.STATE_LIMIT_BYTES
 
