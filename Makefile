@@ -31,7 +31,7 @@ help:
 	@echo "make nbval      re-execute the notebooks make test executed and compare what they show (nbval)"
 	@echo "make browser    only the browser tests: JupyterLab 4 in Chromium (apt-get install chromium)"
 	@echo "make studio-check  install the pack over SageMaker Studio's package versions (Python 3.12) and run the tests there"
-	@echo "make benchmark  print the wall time of each notebook, the payload/latency figures and issue 14's targets"
+	@echo "make benchmark  print the wall time of each notebook, payload, latency, deploy-wait and test-loop figures next to their targets"
 	@echo "make mock       serve the local mock on 127.0.0.1:5055 for an offline rehearsal"
 	@echo "make app        serve the Derm-Assist web app on 127.0.0.1:7860 over your remembered endpoint"
 	@echo "make space      write $(BUILD)/space/, the folder to upload as a Hugging Face Space"
@@ -102,8 +102,7 @@ studio-check:
 benchmark: setup
 	$(BIN)/python benchmarks/run_benchmarks.py
 	$(BIN)/python benchmarks/evaluation_scale.py
-	$(BIN)/python benchmarks/issue14.py
-	$(BIN)/python benchmarks/deploy_overlap.py
+	$(BIN)/python benchmarks/performance.py
 
 mock: setup
 	$(BIN)/derm-assist mock --port 5055
