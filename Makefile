@@ -13,6 +13,8 @@ REFERENCE_STAMP := $(REFERENCE_VENV)/.installed
 comma  := ,
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 BUILD  ?= build
+# SageMaker Studio's Python (the studio-check venv): this machine's pyenv 3.12, else python3.12 on the PATH.
+STUDIO_PYTHON ?= $(firstword $(wildcard /root/.pyenv/versions/3.12*/bin/python) $(shell command -v python3.12))
 # pytest-xdist workers for `make test`. The suite waits a lot (notebook kernels, endpoints provisioning, retry back-off),
 # so 4 workers finish sooner than 2 even on 2 cores (measured on a shared 2-core machine: 164-179 s against 196-218 s
 # of wall time, for about 260 s against 215 s of CPU; TEST_WORKERS=2 is kinder to a busy machine).
@@ -20,7 +22,7 @@ BUILD  ?= build
 # (`loadgroup` does not group under pytest 9: xdist 3.8 sets a node id attribute pytest 9 no longer reads).
 TEST_WORKERS ?= 4
 
-.PHONY: help setup workshop test lint nbval browser benchmark mock app space clean strip lock reference reference-test reference-lock
+.PHONY: help setup workshop test lint nbval browser studio-check benchmark mock app space clean strip lock reference reference-test reference-lock
 
 help:
 	@echo "make workshop   execute every notebook against the local mock; report in $(BUILD)/index.html"
@@ -28,6 +30,7 @@ help:
 	@echo "make reference-test  only the differential test: the mock against the real inference toolkit (needs Java)"
 	@echo "make nbval      re-execute the notebooks make test executed and compare what they show (nbval)"
 	@echo "make browser    only the browser tests: JupyterLab 4 in Chromium (apt-get install chromium)"
+	@echo "make studio-check  install the pack over SageMaker Studio's package versions (Python 3.12) and run the tests there"
 	@echo "make benchmark  print the wall time of each notebook, payload, latency, deploy-wait and test-loop figures next to their targets"
 	@echo "make mock       serve the local mock on 127.0.0.1:5055 for an offline rehearsal"
 	@echo "make app        serve the Derm-Assist web app on 127.0.0.1:7860 over your remembered endpoint"
@@ -89,6 +92,13 @@ nbval: setup
 browser: setup
 	$(BIN)/python -m pytest tests/browser -p no:cacheprovider
 
+# SageMaker Studio's own versions (requirements/studio.txt) in a Python 3.12 venv, the pack installed over them with
+# the README's command: nothing Studio ships may change, pip check passes, then the unit and notebook tests run
+# there. CI runs it after make test (.ci/run).
+studio-check:
+	@test -n "$(STUDIO_PYTHON)" || { echo "studio-check needs Python 3.12 (set STUDIO_PYTHON=/path/to/python3.12)"; exit 2; }
+	$(STUDIO_PYTHON) scripts/studio_check.py --venv $(BUILD)/studio-venv
+
 benchmark: setup
 	$(BIN)/python benchmarks/run_benchmarks.py
 	$(BIN)/python benchmarks/evaluation_scale.py
@@ -109,10 +119,11 @@ strip: setup
 clean:
 	rm -rf $(BUILD)
 
-# Re-resolve every dependency from pyproject.toml's pins and record the result.
+# Re-resolve every dependency within pyproject.toml's ranges (newest that fit) and record the exact versions.
+# torch's local label (+cpu) is dropped: the pin then matches the CPU build here and PyPI's build elsewhere.
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet --upgrade pip
 	.venv-lock/bin/python -m pip install --quiet -e ".[mock,offline,onnx-export,dev,evaluation,app,space,lab,browser]"
-	{ head -2 requirements/constraints.txt; .venv-lock/bin/pip freeze --exclude-editable | grep -v '^torch=='; } > requirements/constraints.new
+	{ head -2 requirements/constraints.txt; .venv-lock/bin/pip freeze --exclude-editable | sed 's/^\(torch==[^+]*\)+.*/\1/'; } > requirements/constraints.new
 	mv requirements/constraints.new requirements/constraints.txt && rm -rf .venv-lock

@@ -43,6 +43,7 @@ def run(images: int) -> None:
     with tempfile.TemporaryDirectory() as tmp, MockServer() as mock:
         os.environ.update(mock.environment())
         os.environ["DERM_ASSIST_WORK_DIR"] = str(Path(tmp) / "work")
+        os.environ.setdefault("DERM_ASSIST_OWNER", "benchmark")  # the mock's identity (moto) is nobody's
         os.environ["DERM_ASSIST_NONINTERACTIVE"] = "1"
         labelled = bigger_set(Path(tmp), images)
         info = endpoint.deploy(models.SKIN.id, progress=False)

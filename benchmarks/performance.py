@@ -161,6 +161,7 @@ def _time_batches(mock, latency_ms: int) -> tuple[dict, dict]:
     try:
         os.environ.update(mock.environment())
         os.environ["DERM_ASSIST_WORK_DIR"] = str(work)
+        os.environ.setdefault("DERM_ASSIST_OWNER", "benchmark")  # the mock's identity (moto) is nobody's
         aws.reset_clients()
         if hasattr(mock, "state"):
             mock.state.settings.deploy_seconds = 0.1

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from . import endpoint, evaluation, images, models
 from .core import aws
+from .core import owner as owner_rules
 from .core.config import DEFAULT_INSTANCE_TYPE, PROJECT_TAG
 from .core.errors import BadInputError, DermAssistError, error_code, explain_aws_error
 from .core.progress import progress_bar
@@ -85,7 +86,7 @@ class TransformJob:
 
 def job_name(owner: str) -> str:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return f"derm-assist-{endpoint.slug(owner, 16)}-eval-{stamp}"[:63]
+    return f"derm-assist-{owner_rules.part(owner, 16)}-eval-{stamp}"[:63]
 
 
 def start(labelled: evaluation.LabelledSet, endpoint_name: str, *, instance_type: str = DEFAULT_INSTANCE_TYPE,
@@ -98,7 +99,7 @@ def start(labelled: evaluation.LabelledSet, endpoint_name: str, *, instance_type
     name = job_name(owner)
     bucket = bucket_name()
     ensure_bucket(bucket)
-    job = TransformJob(name, info.model_id or "unknown", info.model_names[0], bucket, f"{PREFIX}/{endpoint.slug(owner, 16)}/{name}",
+    job = TransformJob(name, info.model_id or "unknown", info.model_names[0], bucket, f"{PREFIX}/{owner_rules.part(owner, 16)}/{name}",
                        list(labelled.items["file"]), instance_type)
     s3 = aws.client("s3")
     spec = models.find(info.model_id)
@@ -217,7 +218,7 @@ def compare_cost(images: int, realtime_seconds: float, batch_seconds: float,
 def list_objects(owner: str | None = None) -> tuple[str, list[str]]:
     """The pack bucket and the keys of every Batch Transform object in it (only ``owner``'s when given)."""
     bucket = bucket_name()
-    prefix = f"{PREFIX}/{endpoint.slug(owner, 16)}/" if owner else f"{PREFIX}/"
+    prefix = f"{PREFIX}/{owner_rules.part(owner, 16)}/" if owner else f"{PREFIX}/"
     s3 = aws.client("s3")
     keys = []
     try:

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 
 from . import classify, endpoint, images, models, state, triage
 from .core import aws
+from .core import owner as owner_rules
 from .core.config import DEFAULT_INSTANCE_TYPE, PROJECT_TAG
 from .core.errors import (
     BadInputError,
@@ -99,7 +100,7 @@ def bucket_name(account: str | None = None, region: str | None = None) -> str:
 
 
 def location_for(owner: str | None = None) -> CaptureLocation:
-    return CaptureLocation(bucket_name(), f"{CAPTURE_PREFIX}/{endpoint.slug(owner) if owner else endpoint.default_owner()}")
+    return CaptureLocation(bucket_name(), f"{CAPTURE_PREFIX}/{owner_rules.part(owner, owner_rules.MAX_LENGTH) if owner else endpoint.default_owner()}")
 
 
 def _bucket_exists(bucket: str) -> bool:

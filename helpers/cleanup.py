@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 from . import batch, costs, endpoint, state
 from .core import aws
-from .core.errors import BadInputError, DermAssistError, explain_aws_error
+from .core import owner as owner_rules
+from .core.errors import BadInputError, DermAssistError, EndpointNotFoundError, explain_aws_error
+from .core.owner import OwnerUnknownError
 
 COLUMNS = ("name", "status", "model", "size", "owner", "age", "cost so far")
 COST_NOTE = "Costs are estimates from list prices in helpers/data/sagemaker_prices.csv, not your bill."
@@ -34,6 +36,8 @@ class EndpointReport:
 
     endpoints: list[endpoint.EndpointInfo]
     region: str
+    owner: str | None = None  # only this owner's endpoints are listed
+    others: int = 0  # the pack's endpoints of other owners (counted, never listed)
 
     def rows(self) -> list[dict]:
         return [{"name": info.name, "status": info.status, "model": info.model_id or info.unknown, "size": info.kind,
@@ -48,13 +52,33 @@ class EndpointReport:
     def summary(self) -> str:
         """One sentence for a learner: how many are still running, and who can clean them up."""
         count = len(self.endpoints)
-        hint = " If they are your group's, a coach can run `derm-assist cleanup --all --older-than 4h`." if count else ""
-        return f"{count} endpoint(s) of the pack still running.{hint}"
+        if self.owner is None:
+            hint = " If they are your group's, a coach can run `derm-assist cleanup --all --older-than 4h`." if count else ""
+            return f"{count} endpoint(s) of the pack still running.{hint}"
+        text = f"{count} endpoint(s) of yours ({self.owner}) still running."
+        if self.others:
+            text += (f" {self.others} more of the pack belong to other learners; a coach can remove the group's with "
+                     "`derm-assist cleanup --all --older-than 4h`.")
+        return text
 
 
-def endpoint_report(owner: str | None = None) -> EndpointReport:
-    """Every endpoint of the pack (optionally only ``owner``'s) with status, size, owner, age and estimated cost."""
-    return EndpointReport(endpoint.list_pack_endpoints(owner=owner), aws.region())
+def endpoint_report(owner: str | None = None, *, mine: bool = False) -> EndpointReport:
+    """Every endpoint of the pack (only ``owner``'s when given) with status, size, owner, age and estimated cost.
+
+    ``mine``: only the learner's own (see :mod:`helpers.core.owner`); the others are counted, not listed.
+    When nothing tells who the learner is, every endpoint of the pack is listed.
+    """
+    everything = endpoint.list_pack_endpoints()
+    if mine and owner is None:
+        try:
+            owner = endpoint.default_owner()
+        except OwnerUnknownError:
+            owner = None
+    if owner is None:
+        return EndpointReport(everything, aws.region())
+    owner = owner_rules.normalize(owner)
+    ours = [e for e in everything if e.tags_error or e.tags.get(endpoint.TAG_OWNER) == owner]
+    return EndpointReport(ours, aws.region(), owner=owner, others=len(everything) - len(ours))
 
 
 @dataclass
@@ -116,6 +140,16 @@ def cleanup(name: str | None = None, *, everything: bool = False, older_than: st
             return result
         names = list(dict.fromkeys([remembered or state.current_endpoint(work_dir)] if not started else
                                    ([remembered] if remembered else []) + started))
+        kept = []
+        for target in names:  # a remembered name tagged with another owner is forgotten, never deleted
+            refusal = _not_yours(target)
+            if refusal:
+                state.forget_endpoint(target, work_dir)
+                result.skipped.append(target)
+                result.lines.append(refusal)
+            else:
+                kept.append(target)
+        names = kept
     for target in names:
         if dry_run:
             data = endpoint.delete_endpoint_data(target, dry_run=True, strict=False)
@@ -138,6 +172,19 @@ def cleanup(name: str | None = None, *, everything: bool = False, older_than: st
     if not result.lines:
         result.lines.append("Nothing to clean up.")
     return result
+
+
+def _not_yours(name: str) -> str | None:
+    """Why the remembered endpoint is not deleted (another owner's tag), or None. Without a known owner the
+    state file in the learner's own work folder is trusted: it names what they deployed."""
+    try:
+        info = endpoint.describe(name)
+        endpoint.check_owned(info, endpoint.default_owner(), "deleted")
+    except (EndpointNotFoundError, OwnerUnknownError):
+        return None
+    except BadInputError as exc:
+        return f"{exc} (forgotten here; nothing deleted)"
+    return None
 
 
 def _delete_batch_objects(result: CleanupResult, owner: str | None, dry_run: bool) -> None:

@@ -13,7 +13,6 @@ that class, so the pack makes the three calls itself and asks the SDK only for t
 
 from __future__ import annotations
 
-import getpass
 import os
 import re
 import time
@@ -23,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 from . import models
 from .core import aws
+from .core import owner as owner_rules
 from .core.config import (
     DEFAULT_INSTANCE_TYPE,
     DEFAULT_SERVERLESS_CONCURRENCY,
@@ -127,23 +127,25 @@ def model_short_name(model_id: str) -> str:
 
 
 def default_owner() -> str:
-    """Who the endpoint belongs to: $DERM_ASSIST_OWNER, else the AWS identity's last name part, else the OS user."""
-    import os
-
-    owner = os.environ.get("DERM_ASSIST_OWNER")
-    if owner:
-        return slug(owner)
-    try:
-        arn = aws.client("sts").get_caller_identity()["Arn"]
-        return slug(arn.rsplit("/", 1)[-1])
-    except aws.ERRORS:
-        return slug(getpass.getuser())
+    """Who the endpoint belongs to: see :mod:`helpers.core.owner` (never a name the whole class shares)."""
+    return owner_rules.default_owner()
 
 
 def endpoint_name_for(model_id: str, owner: str | None = None) -> str:
     """One endpoint per learner and model, so re-running notebook 01 reuses it instead of adding another."""
-    name = f"derm-assist-{slug(owner or default_owner(), 16)}-{model_short_name(model_id)}"
+    who = owner_rules.normalize(owner) if owner else default_owner()
+    name = f"derm-assist-{owner_rules.short(who, 16)}-{model_short_name(model_id)}"
     return name[:63].rstrip("-")
+
+
+def check_owned(info: EndpointInfo, owner: str, doing: str) -> None:
+    """Refuse to touch another learner's endpoint (a shared account: same name, someone else's tag)."""
+    theirs = info.tags.get(TAG_OWNER)
+    if theirs and theirs != owner:
+        raise BadInputError(
+            f"Endpoint {info.name} belongs to {theirs}, not to you ({owner}), so it is not {doing}. "
+            f"If {owner} is not you, set DERM_ASSIST_OWNER to your own name; else pick another endpoint name."
+        )
 
 
 def resource_names(endpoint_name: str) -> tuple[str, str]:
@@ -304,7 +306,7 @@ def list_pack_endpoints(owner: str | None = None) -> list[EndpointInfo]:
         if info.tags_error is None:
             if info.tags.get(TAG_PROJECT) != PROJECT_TAG:
                 continue
-            if owner and info.tags.get(TAG_OWNER) != owner:
+            if owner and info.tags.get(TAG_OWNER) != owner_rules.normalize(owner):
                 continue
         found.append(info)
     return sorted(found, key=lambda i: i.created or datetime.now(UTC))
@@ -404,7 +406,7 @@ def start_deploy(
     reported with its reason. :func:`wait_until_in_service` waits for what is left.
     """
     spec = models.get(model_id)
-    owner = slug(owner) if owner else default_owner()
+    owner = owner_rules.normalize(owner) if owner else default_owner()
     name = name or endpoint_name_for(model_id, owner)
     if not re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", name):
         raise BadInputError(f"{name!r} is not a valid endpoint name: letters, digits and hyphens, at most 63.")
@@ -413,6 +415,7 @@ def start_deploy(
     except EndpointNotFoundError:
         existing = None
     if existing is not None:
+        check_owned(existing, owner, "reused")
         if existing.status == "Failed":
             raise EndpointNotReadyError(
                 f"Endpoint {name} exists but failed: {existing.failure_reason or 'no reason given'}. "
@@ -679,6 +682,8 @@ def swap_model(
             current = describe(current_name)
         except EndpointNotFoundError:
             current = None
+    if current is not None:
+        check_owned(current, default_owner(), "swapped or deleted")
     if current is not None and current.model_id == new_model_id:
         if progress:
             print(f"{current.name} already serves {new_model_id}; nothing to swap.")

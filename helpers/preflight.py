@@ -6,11 +6,19 @@ import importlib.metadata as metadata
 import sys
 from dataclasses import dataclass
 
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+
 from .core import aws
 from .core.errors import DermAssistError
 
 SUPPORTED_SDK_MAJOR = 3
-PINNED = ("sagemaker", "boto3", "Pillow", "pandas", "matplotlib", "ipywidgets")
+DISTRIBUTION = "derm-assist-workshop"
+# Shown even when fine (the rest only when something is wrong): canonical name -> how it is spelled.
+CHECKED = {"sagemaker": "sagemaker", "boto3": "boto3", "numpy": "numpy", "pillow": "Pillow", "pandas": "pandas",
+           "matplotlib": "matplotlib", "ipywidgets": "ipywidgets"}
+INSTALL = "In a terminal, in the repository folder, run `pip install --user --no-deps -e .`"
 
 
 @dataclass
@@ -25,10 +33,36 @@ class Check:
         return f"{mark} {self.name}: {self.detail}" + ("" if self.ok else f" → {self.remedy}")
 
 
-def check_python() -> Check:
-    version = ".".join(map(str, sys.version_info[:3]))
-    ok = sys.version_info >= (3, 10)
-    return Check("Python", ok, version, "Use a Python 3.10+ kernel (Studio: 'Python 3 (ipykernel)' on a recent image).")
+def requirements() -> tuple[str, dict[str, str]]:
+    """What the installed pack declares: its ``Requires-Python`` and each runtime dependency's version range.
+
+    One owner for these facts: pyproject.toml (read back from the install's metadata, else from the file).
+    """
+    try:
+        meta = metadata.metadata(DISTRIBUTION)
+        python, requires = meta.get("Requires-Python") or "", metadata.requires(DISTRIBUTION) or []
+    except metadata.PackageNotFoundError:
+        import tomllib
+
+        from .core.config import REPO_ROOT
+
+        project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+        python, requires = project["requires-python"], project["dependencies"]
+    ranges = {}
+    for text in requires:
+        req = Requirement(text)
+        if req.marker is None:  # extras carry a marker
+            ranges[canonicalize_name(req.name)] = ",".join(sorted(map(str, req.specifier), key=lambda s: (not s.startswith(">"), s)))
+    return python, ranges
+
+
+def check_python(version: tuple[int, int, int] | None = None) -> Check:
+    version = version or tuple(sys.version_info[:3])
+    shown = ".".join(map(str, version))
+    wanted = requirements()[0]
+    ok = SpecifierSet(wanted).contains(shown)
+    return Check("Python", ok, shown if ok else f"{shown} (the pack needs {wanted})",
+                 f"Use a Python {wanted.lstrip('>=~')}+ kernel (Studio: 'Python 3 (ipykernel)' on SageMaker Distribution 4.x).")
 
 
 def _version(package: str) -> str | None:
@@ -38,46 +72,34 @@ def _version(package: str) -> str | None:
         return None
 
 
-def pinned_versions() -> dict[str, str]:
-    """What pyproject.toml pins for the pack's runtime dependencies."""
-    try:
-        requirements = metadata.requires("derm-assist-workshop") or []
-    except metadata.PackageNotFoundError:
-        return {}
-    pins = {}
-    for req in requirements:
-        if ";" in req:
-            continue  # extras
-        if "==" in req:
-            name, version = req.split("==", 1)
-            pins[name.strip().split("[")[0].lower()] = version.strip()
-    return pins
-
-
 def check_packages() -> list[Check]:
-    pins = pinned_versions()
+    """Every runtime dependency inside the range pyproject.toml declares (Studio's image has them all; the pack is
+    installed there with ``--no-deps`` so that nothing the image ships changes). One line per problem."""
+    ranges = requirements()[1]
     checks = []
-    for package in PINNED:
-        installed = _version(package)
-        wanted = pins.get(package.lower())
+    for key, wanted in ranges.items():
+        installed = _version(key)
+        name = CHECKED.get(key, key)
+        spec = f'"{name}{wanted}"'
         if installed is None:
-            checks.append(Check(package, False, "not installed", "Run `pip install -e .` in the repository folder, then restart the kernel."))
-        elif wanted and installed != wanted:
-            checks.append(Check(package, True, f"{installed} (pack tested with {wanted}; probably fine)"))
-        else:
-            checks.append(Check(package, True, installed))
+            checks.append(Check(name, False, "not installed", f"In a terminal run `pip install --user {spec}`, then restart the kernel."))
+        elif wanted and not SpecifierSet(wanted).contains(installed, prereleases=True):
+            checks.append(Check(name, False, f"{installed} (the pack needs {wanted})",
+                                f"In a terminal run `pip install --user {spec}`, then restart the kernel."))
+        elif key in CHECKED:
+            checks.append(Check(name, True, installed))
     return checks
 
 
 def check_sdk(installed: str | None = None) -> Check:
     installed = installed if installed is not None else _version("sagemaker")
     if installed is None:
-        return Check("SageMaker SDK", False, "not installed", "Run `pip install -e .` in the repository folder, then restart the kernel.")
+        return Check("SageMaker SDK", False, "not installed", f"{INSTALL}, then restart the kernel.")
     major = int(installed.split(".")[0])
     if major != SUPPORTED_SDK_MAJOR:
         return Check(
             "SageMaker SDK", False, f"{installed} (major {major})",
-            f"The pack needs SDK v{SUPPORTED_SDK_MAJOR}: run `pip install -e .` (it pins sagemaker 3.x) and restart the kernel.",
+            f"The pack needs SDK v{SUPPORTED_SDK_MAJOR}: {INSTALL} (it asks for sagemaker 3.x), then restart the kernel.",
         )
     return Check("SageMaker SDK", True, f"{installed} (v{SUPPORTED_SDK_MAJOR}, supported)")
 
@@ -101,17 +123,31 @@ def check_role(role_arn: str | None = None) -> Check:
         return Check("Execution role", False, "not found", str(exc))
 
 
+def check_owner() -> Check:
+    """Whose endpoints these will be: a name of the learner's own, never one the whole class shares."""
+    from .core import owner
+
+    try:
+        found = owner.remember(owner.resolve())
+    except DermAssistError as exc:
+        return Check("Owner", False, "shared identity", str(exc))
+    return Check("Owner", True, f"{found.name} (from {found.source}); your endpoints are named derm-assist-{owner.short(found.name, 16)}-…")
+
+
 def check_endpoints() -> Check:
-    from .endpoint import all_endpoint_names, list_pack_endpoints
+    from .cleanup import endpoint_report
+    from .endpoint import all_endpoint_names
 
     try:
         names = all_endpoint_names()
-        ours = list_pack_endpoints()
+        report = endpoint_report(mine=True)
     except DermAssistError as exc:
         return Check("Endpoints", False, "cannot list", str(exc))
     if not names:
         return Check("Endpoints", True, "none running in this account/region")
-    detail = f"{len(names)} running ({len(ours)} from this pack): " + ", ".join(names)
+    yours = ", ".join(e.name for e in report.endpoints) if report.owner else ""
+    detail = f"{len(names)} running in this account ({len(report.endpoints) + report.others} from this pack"
+    detail += f", {len(report.endpoints)} yours{': ' + yours if yours else ''})" if report.owner else ")"
     return Check("Endpoints", True, detail + " — each costs money while it runs; the cleanup notebook removes yours")
 
 
@@ -120,5 +156,5 @@ def run_all(role_arn: str | None = None) -> list[Check]:
     identity, arn = check_identity()
     checks.append(identity)
     if arn is not None:
-        checks += [check_role(role_arn), check_endpoints()]
+        checks += [check_owner(), check_role(role_arn), check_endpoints()]
     return checks

@@ -105,13 +105,13 @@ def test_all_older_than_dry_run_deletes_nothing_then_the_real_run_only_the_old(f
 
 
 def test_cleanup_by_name_is_idempotent_and_forgets_the_state(fleet, capsys):
-    state.remember_endpoint("derm-assist-young", SKIN_VIT_ID)
+    state.remember_endpoint("derm-assist-sls", SKIN_VIT_ID)  # the learner's own (owner tester)
     assert cli.main(["cleanup"]) == 0
-    assert "derm-assist-young: endpoint derm-assist-young" in capsys.readouterr().out
+    assert "derm-assist-sls: endpoint derm-assist-sls" in capsys.readouterr().out
     assert state.load_state().get("endpoint_name") is None
     for _ in range(2):
-        assert cli.main(["cleanup", "derm-assist-young"]) == 0
-        assert capsys.readouterr().out.strip() == "derm-assist-young: already gone"
+        assert cli.main(["cleanup", "derm-assist-sls"]) == 0
+        assert capsys.readouterr().out.strip() == "derm-assist-sls: already gone"
     assert endpoint.delete_endpoint("never-existed") == []
 
 
@@ -212,15 +212,27 @@ def test_cleanup_notebook_path_deletes_the_remembered_endpoint_or_says_there_is_
     from helpers import cleanup
 
     assert cleanup.cleanup(nothing_remembered_ok=True).lines == ["No endpoint remembered: nothing of yours to delete."]
-    state.remember_endpoint("derm-assist-young", SKIN_VIT_ID)
+    state.remember_endpoint("derm-assist-sls", SKIN_VIT_ID)
     assert cleanup.cleanup(dry_run=True, nothing_remembered_ok=True).lines == [
-        "would delete derm-assist-young (endpoint, its config and model)"]
+        "would delete derm-assist-sls (endpoint, its config and model)"]
     result = cleanup.cleanup(nothing_remembered_ok=True)
-    assert result.complete and result.lines[0].startswith("derm-assist-young: endpoint derm-assist-young")
-    assert "derm-assist-young" not in endpoint_names() and state.load_state().get("endpoint_name") is None
+    assert result.complete and result.lines[0].startswith("derm-assist-sls: endpoint derm-assist-sls")
+    assert "derm-assist-sls" not in endpoint_names() and state.load_state().get("endpoint_name") is None
     report = cleanup.endpoint_report()
-    assert {i.name for i in report.endpoints} == {"derm-assist-old", "derm-assist-sls", "derm-assist-stuck", "derm-assist-broken"}
+    assert {i.name for i in report.endpoints} == {"derm-assist-old", "derm-assist-young", "derm-assist-stuck", "derm-assist-broken"}
     assert report.summary().startswith("4 endpoint(s) of the pack still running. If they are your group's")
+    mine = cleanup.endpoint_report(mine=True)  # what notebook 99 shows the learner (tester): their stuck and broken ones
+    assert {i.name for i in mine.endpoints} == {"derm-assist-stuck", "derm-assist-broken"} and mine.others == 2
+    assert mine.summary().startswith("2 endpoint(s) of yours (tester) still running. 2 more of the pack belong to other learners")
+
+
+def test_a_remembered_endpoint_of_another_owner_is_not_deleted(fleet):
+    from helpers import cleanup
+
+    state.remember_endpoint("derm-assist-young", SKIN_VIT_ID)  # ben's
+    result = cleanup.cleanup(nothing_remembered_ok=True)
+    assert not result.complete and "belongs to ben, not to you (tester)" in result.text()
+    assert "derm-assist-young" in endpoint_names() and state.load_state().get("endpoint_name") is None
 
 
 # --- least-privilege IAM policy ------------------------------------------------------------------------

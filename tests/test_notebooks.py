@@ -233,7 +233,7 @@ def test_evaluation_shows_the_baseline_and_melanoma_recall(executed):
 
 def test_cleanup_leaves_nothing_running(executed):
     text = text_of(OUT / "99_cleanup.ipynb")
-    assert "0 endpoint(s) of the pack still running." in text
+    assert "0 endpoint(s) of yours (workshop-ci) still running." in text and "belong to other learners" not in text
     assert "captured file(s) in s3://" in text and "0 captured file(s) of yours left in S3." in text
 
 

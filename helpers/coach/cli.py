@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import urllib.error
 from pathlib import Path
@@ -36,6 +37,7 @@ from ..core.errors import BadInputError, DermAssistError, redact
 from ..triage import DEFAULT_THRESHOLD
 
 PROG = "derm-assist"
+REHEARSAL_OWNER = "rehearsal"  # owner of the endpoints made in an offline rehearsal (`derm-assist mock`)
 
 
 # --- commands -----------------------------------------------------------------------------------------
@@ -59,6 +61,8 @@ def cmd_mock(args) -> int:
     print(f"# Local mock of SageMaker on {server.url} (Ctrl+C to stop). Point boto3 at it with:")
     for key, value in server.environment().items():
         print(f"export {key}={value}")
+    # The mock's identity (moto) is the same for everybody, so the rehearsal names its own owner.
+    print(f"export DERM_ASSIST_OWNER={shlex.quote(os.environ.get('DERM_ASSIST_OWNER') or REHEARSAL_OWNER)}")
     minutes = settings.provisioning_seconds(False) / 60
     print(f"# New endpoints stay Creating for {settings.deploy_seconds / 60:.1f} min on the mock's clock"
           + (f" ({minutes:.2f} min of wall time at time scale {scale:g})" if scale != 1 else "") + ".")

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .. import capture, endpoint, images, triage
 from ..core import aws
+from ..core import owner as owner_rules
 from ..core.config import PROJECT_TAG
 from ..core.errors import BadInputError, error_code, explain_aws_error
 from . import classify_image, confidence_filter, serialize_image
@@ -41,7 +42,7 @@ def function_arn(owner: str, step: str, region: str | None = None, account: str 
 
 
 def state_machine_name(owner: str) -> str:
-    return f"derm-assist-{endpoint.slug(owner, 30)}-triage"
+    return f"derm-assist-{owner_rules.part(owner, 30)}-triage"
 
 
 def _fill(node, values: dict):
@@ -60,7 +61,7 @@ def _fill(node, values: dict):
 def definition(endpoint_name: str, threshold: float, owner: str | None = None, region: str | None = None,
                account: str | None = None) -> str:
     """The ASL definition (JSON text) for this learner's endpoint, threshold and Lambda functions."""
-    owner = endpoint.slug(owner) if owner else endpoint.default_owner()
+    owner = owner_rules.part(owner, owner_rules.MAX_LENGTH) if owner else endpoint.default_owner()
     values = {"EndpointName": endpoint_name, "Threshold": triage.check_threshold(threshold), "UncertainOutcome": triage.UNCERTAIN}
     values |= {key: function_arn(owner, step, region, account) for key, step in STEPS.items()}
     filled = _fill(json.loads(DEFINITION_FILE.read_text(encoding="utf-8")), values)
@@ -94,7 +95,7 @@ def create(endpoint_name: str, threshold: float, *, role_arn: str | None = None,
         return None
     if not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+", role):
         raise BadInputError(f"{role!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).")
-    owner = endpoint.slug(owner) if owner else endpoint.default_owner()
+    owner = owner_rules.part(owner, owner_rules.MAX_LENGTH) if owner else endpoint.default_owner()
     name = state_machine_name(owner)
     text = definition(endpoint_name, threshold, owner)
     sfn = aws.client("stepfunctions")

@@ -287,7 +287,8 @@ def test_04_app_follows_the_endpoint_after_the_budget_card(day):
 
 def test_99_cleanup_leaves_nothing_running(day):
     notebook = run_clean(day, "99")
-    assert "0 endpoint(s) of the pack still running." in notebook.output("endpoint_report()").inner_text()
+    shown = notebook.output("endpoint_report(").inner_text()
+    assert "0 endpoint(s) of yours (browser) still running." in shown, shown
 
 
 def test_99_portfolio_built_by_run_all_says_how_to_rebuild(day):

@@ -43,7 +43,7 @@ def test_the_whole_workshop_survives_throttling_and_model_errors(tmp_path, monke
     assert "Fault rehearsal" in (out / "index.html").read_text()
     for name in ("02_fun_images.ipynb", "03_skin_proxies.ipynb"):  # every batch reported, none lost an image
         assert "images classified." in outputs_text(out / name) and " failed:" not in outputs_text(out / name)
-    assert "0 endpoint(s) of the pack still running." in outputs_text(out / "99_cleanup.ipynb")
+    assert "0 endpoint(s) of yours (workshop-ci) still running." in outputs_text(out / "99_cleanup.ipynb")
 
 
 # --- the plumbing, quickly ----------------------------------------------------------------------------
