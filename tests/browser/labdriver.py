@@ -539,6 +539,15 @@ class Form:
     def text(self) -> str:
         return self.area.inner_text()
 
-    def values(self) -> list[str]:
-        """Every value the form's inputs, text areas and drop-downs hold (what the learner sees typed)."""
-        return self.area.evaluate("a => [...a.querySelectorAll('input, textarea, select')].map(e => e.value)")
+    def values(self, timeout: float = 20) -> list[str]:
+        """Every value the form's inputs, text areas and drop-downs hold (what the learner sees typed).
+
+        Waits up to ``timeout`` seconds for the form's widgets to render (a large form renders after the kernel is
+        idle on a busy machine); a form that never renders gives an empty list, and the caller's assertion fails."""
+        script = "a => [...a.querySelectorAll('input, textarea, select')].map(e => e.value)"
+        deadline = time.monotonic() + timeout
+        values = self.area.evaluate(script)
+        while not values and time.monotonic() < deadline:
+            self.page.wait_for_timeout(250)
+            values = self.area.evaluate(script)
+        return values
