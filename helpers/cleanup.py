@@ -155,7 +155,12 @@ def cleanup(name: str | None = None, *, everything: bool = False, older_than: st
             data = endpoint.delete_endpoint_data(target, dry_run=True, strict=False)
             result.lines.append(f"would delete {target} (endpoint, its config and model" + "".join(f", {d}" for d in data) + ")")
             continue
-        deleted = endpoint.delete_endpoint(target, wait_if_creating=not everything)  # --all never blocks on one stuck Creating
+        try:
+            deleted = endpoint.delete_endpoint(target, wait_if_creating=not everything)  # --all never blocks on one stuck Creating
+        except DermAssistError as exc:  # e.g. still Creating: SageMaker refuses; say so, keep it remembered, go on
+            result.skipped.append(target)
+            result.lines.append(f"{target}: not deleted: {exc} Run the cleanup again in a few minutes.")
+            continue
         state.forget_endpoint(target, work_dir)
         result.lines.append(f"{target}: " + (", ".join(deleted) + " deleted" if deleted else "already gone"))
     orphans = endpoint.find_orphans() if everything else endpoint.Orphans()

@@ -590,10 +590,22 @@ def _delete_quietly(*, endpoint_name: str | None = None, config_name: str | None
             call(value)
             deleted.append(f"{kind} {value}")
         except aws.ERRORS as exc:
-            if error_code(exc) in ("ValidationException", "ValidationError", "ResourceNotFound"):
+            if _already_gone(exc):
                 continue
             raise explain_aws_error(exc, action=f"Deleting {kind} {value}") from None
     return deleted
+
+
+def _already_gone(exc: BaseException) -> bool:
+    """A delete refused because the resource does not exist (``Could not find endpoint "..."``), nothing else.
+
+    SageMaker also answers ValidationException when it cannot delete something that does exist (an endpoint
+    still Creating or Updating, a model in use): that must be reported, not taken for "already gone"."""
+    if error_code(exc) == "ResourceNotFound":
+        return True
+    message = error_message(exc).lower()
+    return error_code(exc) in ("ValidationException", "ValidationError") and (
+        "could not find" in message or "does not exist" in message or "not found" in message)
 
 
 def delete_endpoint(name: str, *, wait_if_creating: bool = True, progress: bool = True) -> list[str]:

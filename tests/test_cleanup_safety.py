@@ -308,3 +308,41 @@ def test_iam_policy_limits_writes_to_the_packs_resources():
             assert all(r.endswith(":stateMachine:derm-assist-*") for r in resources), statement["Sid"]
             tag = "RequestTag" if any(a.startswith("states:Create") for a in actions) else "ResourceTag"
             assert statement["Condition"]["StringEquals"][f"aws:{tag}/project"] == "derm-assist-workshop"
+
+
+def refuse_delete_while_creating(monkeypatch, name: str) -> None:
+    """DeleteEndpoint refused for endpoint ``name`` with a ValidationException that is not "not found"."""
+    from botocore.exceptions import ClientError
+
+    sm = aws.sagemaker()
+    real = sm.delete_endpoint
+
+    def delete_endpoint(EndpointName, **kwargs):  # noqa: N803 (boto3's parameter name)
+        if EndpointName == name:
+            raise ClientError({"Error": {"Code": "ValidationException",
+                                         "Message": f"Cannot delete endpoint {name} while it is Creating."}}, "DeleteEndpoint")
+        return real(EndpointName=EndpointName, **kwargs)
+
+    monkeypatch.setattr(sm, "delete_endpoint", delete_endpoint)
+
+
+def test_cleanup_all_reports_an_endpoint_sagemaker_refused_to_delete(fleet, capsys, monkeypatch):
+    refuse_delete_while_creating(monkeypatch, "derm-assist-stuck")
+    assert cli.main(["cleanup", "--all"]) == 1  # not everything is gone: never "already gone" for a refusal
+    out = capsys.readouterr().out
+    assert re.search(r"derm-assist-stuck: not deleted: .*Creating.* Run the cleanup again in a few minutes", out)
+    assert "derm-assist-stuck: already gone" not in out
+    assert endpoint_names() == {"derm-assist-stuck", "derm-assist-untagged"}  # the others went
+
+
+@pytest.mark.parametrize("message,gone", [
+    ('Could not find endpoint "arn:aws:sagemaker:eu-west-2:123456789012:endpoint/x".', True),
+    ("Could not find model \"arn:aws:sagemaker:eu-west-2:123456789012:model/x\".", True),
+    ("Cannot delete endpoint x while it is Creating.", False),
+    ("Cannot update in-progress endpoint", False),
+])
+def test_only_a_missing_resource_counts_as_already_gone(message, gone):
+    from botocore.exceptions import ClientError
+
+    error = ClientError({"Error": {"Code": "ValidationException", "Message": message}}, "DeleteEndpoint")
+    assert endpoint._already_gone(error) is gone
