@@ -26,17 +26,19 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STUDIO = REPO_ROOT / "requirements" / "studio.txt"
-EXTRAS = "mock,dev,evaluation"  # the mock and the test tools; notebook 07's scikit-learn (Studio ships it)
+EXTRAS = "mock,offline,dev,evaluation"  # the mock (its live CNN on ONNX Runtime too) and the test tools; notebook 07's scikit-learn (Studio ships it)
 # Studio packages the test tools (never installed for learners) cannot work with, and why: these may move in the
 # test-tools step, and the check says to what. Everything else Studio ships stays put.
 TEST_TOOLS_MOVE = {
     "jsonschema": "moto[server] needs openapi-spec-validator, whose releases that accept Studio's jsonschema-path 0.5 need jsonschema>=4.24 (Studio: 4.23)",
 }
 # The same selection as `make test`'s unit and notebook run; the browser tests are a run of their own (make browser).
-# Tests of optional extras Studio does not ship (the offline CNN: torch; the web app and the Space: Gradio,
-# transformers) skip themselves with their reason.
+# Tests of optional extras Studio does not ship (the web app and the Space: Gradio, transformers; the ONNX export:
+# torch) skip themselves with their reason. The offline extra is installed: the differential test against the real
+# toolkit needs the mock's live CNN, and it is small (ONNX Runtime). Workers as in `make test` (TEST_WORKERS).
 PYTEST_ARGS = [
     "tests", "-m", "not browser", "-p", "no:cacheprovider", "-q",
+    "-n", os.environ.get("TEST_WORKERS", "4"), "--dist", "loadfile",
     # moto's own Step Functions parser needs antlr4 4.13; Studio ships 4.9.3, which omegaconf (sagemaker-core's) pins
     # to 4.9.*. The pack never parses ASL itself: this test asks moto's parser to validate the pack's definition.
     "--deselect", "tests/workflow/test_workflow.py::test_the_definition_is_valid_asl_with_every_name_filled_in",

@@ -48,8 +48,10 @@ def model_spec(spec: models.ModelSpec) -> dict:
     return {"architecture": ARCHITECTURES[spec.id], "task": spec.task, "labels": list(spec.labels), "geometry": shape}
 
 
-# Multi Model Server refuses ports above 32767; the servers take the first free ones from here.
-PORTS = range(int(os.environ.get("DERM_ASSIST_REFERENCE_PORT", "18080")), 32767)
+# Multi Model Server refuses ports above 32767; the servers take the first free ones from here. Each pytest-xdist
+# worker starts 200 ports further on, so two workers never pick the same free port at the same moment.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+PORTS = range(int(os.environ.get("DERM_ASSIST_REFERENCE_PORT", "18080")) + 200 * _WORKER, 32767)
 
 
 def _free_port(taken: set[int]) -> int:

@@ -293,8 +293,17 @@ def mock_outcome(runtime, endpoint: str, body: bytes, content_type: str | None, 
     return Outcome("ok", response["ContentType"], response["Body"].read(), response.get("CustomAttributes", ""))
 
 
-def _normalise(message: str) -> str:
-    return re.sub(r"0x[0-9a-f]+", "0x?", message)
+def _normalise(body: str) -> str:
+    """An error body with what depends on the process, not on the container's rules, made neutral: object
+    addresses, and how the installed urllib3 spells a connection in its errors (``HTTPConnection(host='h', port=9)``
+    in urllib3 2.x vs ``<urllib3.connection.HTTPConnection object at 0x...>`` in older releases, such as Studio's),
+    with the quotes its repr then picks."""
+    payload = json.loads(body)
+    message = re.sub(r"0x[0-9a-f]+", "0x?", str(payload.get("message", "")))
+    connection = r"(<urllib3\.connection\.HTTPS?Connection object at 0x\?>|HTTPS?Connection\(host='[^']*', port=\d+\))"
+    if re.search(connection, message):
+        message = re.sub(connection, "HTTPConnection(...)", message).replace('"', "'")
+    return json.dumps({**payload, "message": message}, sort_keys=True)
 
 
 def _parsed(outcome: Outcome):
