@@ -130,20 +130,25 @@ def test_cleanup_bad_options_are_one_line(mock_aws, capsys, args, expect):
     assert err.count("\n") == 1 and expect in err
 
 
-def deny_list_tags(monkeypatch, name: str) -> None:
-    """ListTags fails for endpoint ``name`` as it does on AWS when the policy lacks sagemaker:ListTags."""
+def refuse_call(monkeypatch, method: str, matches, code: str, message: str) -> None:
+    """The SageMaker client's ``method`` fails with ``code``/``message`` when ``matches(kwargs)``, as AWS answers."""
     from botocore.exceptions import ClientError
 
     sm = aws.sagemaker()
-    real = sm.list_tags
+    real = getattr(sm, method)
 
-    def list_tags(ResourceArn, **kwargs):  # noqa: N803 (boto3's parameter name)
-        if ResourceArn.endswith(f"/{name}"):
-            raise ClientError({"Error": {"Code": "AccessDeniedException",
-                                         "Message": f"User is not authorized to perform: sagemaker:ListTags on {ResourceArn}"}}, "ListTags")
-        return real(ResourceArn=ResourceArn, **kwargs)
+    def refused(**kwargs):
+        if matches(kwargs):
+            raise ClientError({"Error": {"Code": code, "Message": message.format(**kwargs)}}, method)
+        return real(**kwargs)
 
-    monkeypatch.setattr(sm, "list_tags", list_tags)
+    monkeypatch.setattr(sm, method, refused)
+
+
+def deny_list_tags(monkeypatch, name: str) -> None:
+    """ListTags fails for endpoint ``name`` as it does on AWS when the policy lacks sagemaker:ListTags."""
+    refuse_call(monkeypatch, "list_tags", lambda kw: kw["ResourceArn"].endswith(f"/{name}"), "AccessDeniedException",
+                "User is not authorized to perform: sagemaker:ListTags on {ResourceArn}")
 
 
 def test_an_endpoint_whose_tags_cannot_be_read_is_still_listed(fleet, capsys, monkeypatch):
@@ -312,18 +317,8 @@ def test_iam_policy_limits_writes_to_the_packs_resources():
 
 def refuse_delete_while_creating(monkeypatch, name: str) -> None:
     """DeleteEndpoint refused for endpoint ``name`` with a ValidationException that is not "not found"."""
-    from botocore.exceptions import ClientError
-
-    sm = aws.sagemaker()
-    real = sm.delete_endpoint
-
-    def delete_endpoint(EndpointName, **kwargs):  # noqa: N803 (boto3's parameter name)
-        if EndpointName == name:
-            raise ClientError({"Error": {"Code": "ValidationException",
-                                         "Message": f"Cannot delete endpoint {name} while it is Creating."}}, "DeleteEndpoint")
-        return real(EndpointName=EndpointName, **kwargs)
-
-    monkeypatch.setattr(sm, "delete_endpoint", delete_endpoint)
+    refuse_call(monkeypatch, "delete_endpoint", lambda kw: kw["EndpointName"] == name, "ValidationException",
+                "Cannot delete endpoint {EndpointName} while it is Creating.")
 
 
 def test_cleanup_all_reports_an_endpoint_sagemaker_refused_to_delete(fleet, capsys, monkeypatch):
