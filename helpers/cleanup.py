@@ -138,8 +138,7 @@ def cleanup(name: str | None = None, *, everything: bool = False, older_than: st
         if not remembered and not started and nothing_remembered_ok:
             result.lines.append("No endpoint remembered: nothing of yours to delete.")
             return result
-        names = list(dict.fromkeys([remembered or state.current_endpoint(work_dir)] if not started else
-                                   ([remembered] if remembered else []) + started))
+        names = list(dict.fromkeys(([remembered] if remembered else []) + started)) or [state.current_endpoint(work_dir)]
         kept = []
         for target in names:  # a remembered name tagged with another owner is forgotten, never deleted
             refusal = _not_yours(target)

@@ -34,6 +34,9 @@ def save_state(state: dict[str, Any], work_dir=None) -> Path:
     return path
 
 
+STARTED_KEY = "started_early"  # deploys a notebook started ahead of the one that uses them (00 for 01, 03 for 04)
+
+
 def remember_endpoint(name: str, model_id: str, *, serverless: bool = False, work_dir=None) -> dict[str, Any]:
     """Record ``name`` as the live endpoint (and keep a short history of earlier ones)."""
     state = load_state(work_dir)
@@ -62,9 +65,6 @@ def forget_endpoint(name: str, work_dir=None) -> None:
                 state.pop(key, None)
         state[STARTED_KEY] = [s for s in started if s.get("endpoint_name") != name]
         save_state(state, work_dir)
-
-
-STARTED_KEY = "started_early"  # deploys a notebook started ahead of the one that uses them (00 for 01, 03 for 04)
 
 
 def remember_started(name: str, model_id: str, *, serverless: bool = False, by: str = "", work_dir=None) -> dict[str, Any]:

@@ -18,7 +18,6 @@ Every answer says which stand-in produced it; the server puts that into ``Custom
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
@@ -28,13 +27,6 @@ from ..core.errors import DermAssistError
 from .toolkit import Distribution
 
 UNKNOWN_MODEL = "unknown model"
-
-
-@dataclass
-class StandInAnswer:
-    predictions: list[dict]
-    stand_in: str  # short id: recording, live, placeholder, simulated
-    note: str
 
 
 def distribution(model_id: str, image: Image.Image) -> Distribution:
@@ -48,14 +40,6 @@ def distribution(model_id: str, image: Image.Image) -> Distribution:
         return Distribution(labels, _placeholder_scores(image), "placeholder",
                             f"placeholder: {UNKNOWN_MODEL} {model_id!r} (not in helpers/models.py), so no stand-in can answer for it")
     return STANDINS[spec.stand_in](image, spec)
-
-
-def answer(model_id: str, image: Image.Image, top_k: int) -> StandInAnswer:
-    """The ``top_k`` highest-scoring labels for ``image`` (what the container answers by default)."""
-    from .toolkit import postprocess
-
-    result = distribution(model_id, image)
-    return StandInAnswer(postprocess(result, None, top_k), result.stand_in, result.note)
 
 
 # --- ImageNet ----------------------------------------------------------------------------------------

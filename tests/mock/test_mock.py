@@ -181,17 +181,18 @@ def test_a_model_the_registry_does_not_know_gets_a_loud_placeholder(mock_aws):
 
 def test_every_stand_in_kind_of_the_registry_has_a_stand_in():
     from helpers import models
-    from helpers.mock import standins
+    from helpers.mock import standins, toolkit
 
     assert set(standins.STANDINS) == set(models.STANDIN_KINDS)
     for spec in models.ALL:
         if spec.stand_in == models.STANDIN_SIMULATED_SKIN:
             assert standins._WEIGHTS.shape[0] == len(spec.labels)  # one row of weights per label
-            answer = standins.answer(spec.id, Image.new("RGB", (64, 64), (90, 40, 30)), 7)
-            assert {p["label"] for p in answer.predictions} == set(spec.labels)
+            answer = standins.distribution(spec.id, Image.new("RGB", (64, 64), (90, 40, 30)))
+            assert {p["label"] for p in toolkit.postprocess(answer, None, 7)} == set(spec.labels)
             assert answer.note.startswith("simulated skin classifier")
-    answer = standins.answer(models.SKIN_VIT_ID, Image.new("RGB", (64, 64), (200, 160, 140)), 3)
-    assert answer.stand_in == "simulated" and {p["label"] for p in answer.predictions} <= set(models.SKIN_VIT.labels)
+    answer = standins.distribution(models.SKIN_VIT_ID, Image.new("RGB", (64, 64), (200, 160, 140)))
+    top3 = toolkit.postprocess(answer, None, 3)
+    assert answer.stand_in == "simulated" and len(top3) == 3 and {p["label"] for p in top3} <= set(models.SKIN_VIT.labels)
 
 
 def test_mobilenet_stand_in_answers_in_mobilenet_v2_labels(deployed):
