@@ -13,6 +13,7 @@ that class, so the pack makes the three calls itself and asks the SDK only for t
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import time
@@ -84,6 +85,7 @@ class EndpointInfo:
     created: datetime | None = None
     failure_reason: str | None = None
     config_name: str | None = None
+    arn: str | None = None
     model_names: list[str] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
     tags_error: str | None = None  # "<code>: <message>" when ListTags failed (then nobody can tell whose it is)
@@ -188,6 +190,7 @@ def image_uri(region: str | None = None, instance_type: str = DEFAULT_INSTANCE_T
     return remembered[key]
 
 
+@functools.cache  # the SDK re-reads botocore's endpoints.json (~75 ms) on every call; the answer never changes
 def _resolve_image_uri(region: str, instance_type: str) -> str:
     try:
         from sagemaker.core import image_uris
@@ -225,24 +228,34 @@ def _tags(arn: str) -> dict[str, str]:
         raise TagsUnreadableError(arn, error_code(exc) or type(exc).__name__, error_message(exc)) from None
 
 
-def describe(name: str) -> EndpointInfo:
-    """Status, model and size of endpoint ``name``. Raises :class:`EndpointNotFoundError` listing the ones that exist."""
-    sm = aws.sagemaker()
+def describe_status(name: str) -> EndpointInfo:
+    """Only what DescribeEndpoint says of ``name`` (status, creation time, failure reason): one call, for polling.
+
+    :func:`describe` adds its tags, model and size (two or three calls more). Raises
+    :class:`EndpointNotFoundError` listing the endpoints that exist.
+    """
     try:
-        desc = sm.describe_endpoint(EndpointName=name)
+        desc = aws.sagemaker().describe_endpoint(EndpointName=name)
     except aws.ERRORS as exc:
         if error_code(exc) in ("ValidationException", "ValidationError") and "not" in error_message(exc).lower():
             raise not_found(name) from None
         raise explain_aws_error(exc, action=f"Describing endpoint {name}") from None
-    info = EndpointInfo(
+    return EndpointInfo(
         name=name,
         status=desc["EndpointStatus"],
         created=desc.get("CreationTime"),
         failure_reason=desc.get("FailureReason"),
         config_name=desc.get("EndpointConfigName"),
+        arn=desc.get("EndpointArn"),
     )
+
+
+def describe(name: str) -> EndpointInfo:
+    """Status, model and size of endpoint ``name``. Raises :class:`EndpointNotFoundError` listing the ones that exist."""
+    sm = aws.sagemaker()
+    info = describe_status(name)
     try:
-        info.tags = _tags(desc["EndpointArn"])
+        info.tags = _tags(info.arn)
     except TagsUnreadableError as exc:
         info.tags_error = exc.reason
     info.model_id = info.tags.get(TAG_MODEL)
@@ -361,9 +374,10 @@ def wait_until_in_service(name: str, timeout: float = 1800, progress: bool = Tru
     bar = progress_bar(total=None, enabled=progress, desc=f"{name}: checking", unit="check", bar_format="{desc}")
     try:
         for attempt in range(10_000):
-            info = describe(name)
+            info = describe_status(name)  # one call per poll; the whole description once it is ready
             waited = (time.monotonic() - start) / scale
             if info.status == "InService":
+                info = describe(name)
                 info.waited_seconds = waited
                 if progress and attempt:
                     since = provisioning_for(info, scale)
