@@ -21,6 +21,7 @@ Responses from the stand-ins carry ``CustomAttributes`` such as
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 import random
@@ -203,6 +204,9 @@ class MockApp:
 
         self.state = state or MockState()
         self.moto = DomainDispatcherApplication(create_backend_app)
+        # moto looks the request's host up afresh on every request (a listing of its ~200 service folders and
+        # a regex per service, about 1 ms); the answer for a host never changes, so remember it.
+        self.moto.get_backend_for_host = functools.lru_cache(maxsize=None)(self.moto.get_backend_for_host)
 
     # moto's in-process SageMaker backend for a region
     @staticmethod
