@@ -15,13 +15,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from . import endpoint, evaluation, images, models
+from . import endpoint, images, models
 from .core import aws
 from .core import owner as owner_rules
 from .core.config import DEFAULT_INSTANCE_TYPE, PROJECT_TAG
 from .core.errors import BadInputError, DermAssistError, error_code, explain_aws_error
 from .core.progress import progress_bar
+
+if TYPE_CHECKING:  # evaluation imports pandas; the CLI's cleanup, which needs this module, starts faster without it
+    from . import evaluation
 
 PREFIX = "batch-transform"  # every object this module writes is under this key prefix of the pack's bucket
 OUT_SUFFIX = ".out"
@@ -176,6 +180,8 @@ def read_answers(job: TransformJob) -> tuple[dict[str, tuple[str, float]], list[
 def evaluate(labelled: evaluation.LabelledSet, endpoint_name: str, *, instance_type: str = DEFAULT_INSTANCE_TYPE,
              progress: bool = True) -> tuple[evaluation.ModelReport, TransformJob]:
     """The whole path: upload, transform job, wait, read the answers back, score them like real-time ones."""
+    from . import evaluation
+
     if len(labelled) == 0:
         raise BadInputError("The labelled set is empty: nothing to transform.")
     job = wait(start(labelled, endpoint_name, instance_type=instance_type, progress=progress), progress=progress)
