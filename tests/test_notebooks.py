@@ -1,9 +1,13 @@
 """Execute every notebook with papermill against the mock and check what they show, not just that they ran.
 
-Each notebook is executed once, into build/test-notebooks/. Every code cell of every execution is then checked
-as nbval would check it: it ran, without an error, and a cell marked ``# NBVAL_CHECK_OUTPUT`` shows exactly the
-facts in tests/notebook_facts.json. (`make nbval` still re-executes the executed notebooks with nbval, to compare a
-second run with the first; `make test` no longer pays for that second run.)
+Each notebook is executed once, into build/test-notebooks/, on a bad day on AWS: the mock throttles 20 % of the
+calls and answers 5 % of the invocations with a model error (``mock_settings.BAD_DAY``), as
+``derm-assist run --faults ...`` rehearses it. Every code cell of every execution is then checked as nbval would
+check it: it ran, without an error, and a cell marked ``# NBVAL_CHECK_OUTPUT`` shows exactly the facts in
+tests/notebook_facts.json, the facts of a good day. So one execution shows both that the notebooks tell the story
+and that the retries hide a bad day from the learner. (A good day, no faults at all, is what the browser tests run
+in JupyterLab and what `make workshop` runs. `make nbval` re-executes the executed notebooks with nbval, to compare
+a second run with the first; `make test` does not pay for that second run.)
 """
 
 from __future__ import annotations
@@ -15,9 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from fake_credentials import SECRETS, leaks
+from mock_settings import BAD_DAY, TEST_TIME_SCALE
 
 from helpers.coach import runner
 from helpers.core.config import MOCK_TIME_SCALE_ENV, REPO_ROOT
+from helpers.mock import MOCK_REGION, MockServer, environment_for
 
 OUT = REPO_ROOT / "build" / "test-notebooks"
 FACTS = Path(__file__).with_name("notebook_facts.json")  # what each NBVAL_CHECK_OUTPUT cell must show
@@ -35,12 +42,13 @@ def executed():
     # `make test` keeps this file on one pytest-xdist worker (--dist loadfile); should another distribution mode
     # send its tests to two workers, the lock runs the two executions into OUT one after the other, never mixed.
     from filelock import FileLock
-    from mockclock import TEST_TIME_SCALE
 
     OUT.mkdir(parents=True, exist_ok=True)
     with FileLock(str(OUT.parent / "test-notebooks.lock")), pytest.MonkeyPatch.context() as env:
         env.setenv(MOCK_TIME_SCALE_ENV, str(TEST_TIME_SCALE))  # deploys ready 10x sooner; the notebooks' waits poll as often
-        runs = runner.run_all(OUT, report=True)
+        # Secret-looking credentials instead of the mock's placeholders: no notebook and no report may show them.
+        env.setattr(MockServer, "environment", lambda self, region=MOCK_REGION: {**environment_for(self.url, region), **SECRETS})
+        runs = runner.run_all(OUT, report=True, faults=BAD_DAY)
     return {r.output.name: r for r in runs}
 
 
@@ -115,9 +123,9 @@ def text_of(path) -> str:
 def test_every_notebook_executes(executed):
     failed = {name: r.error for name, r in executed.items() if not r.ok}
     assert not failed
-    names = set(executed)
+    assert list(executed) == [name for _, name, _ in runner.plan(runner.notebooks())]  # all of them, in teaching order
     assert {"00_preflight.ipynb", "01_deploy_mobilenet.ipynb", "02_fun_images.ipynb", "03_skin_proxies.ipynb",
-            "06_production_path.ipynb", "99_cleanup.ipynb"} <= names
+            "06_production_path.ipynb", "99_cleanup.ipynb"} <= set(executed)
 
 
 def test_notebook_wall_times_are_reported(executed):
@@ -235,6 +243,26 @@ def test_cleanup_leaves_nothing_running(executed):
     text = text_of(OUT / "99_cleanup.ipynb")
     assert "0 endpoint(s) of yours (workshop-ci) still running." in text and "belong to other learners" not in text
     assert "captured file(s) in s3://" in text and "0 captured file(s) of yours left in S3." in text
+
+
+def test_a_bad_day_on_aws_is_absorbed_and_reported(executed):
+    """The faults fired, the retries absorbed them (every cell's facts are a good day's, checked above), no batch
+    lost an image, and the report says what was injected and how often it fired."""
+    stats = json.loads((OUT / "timings.json").read_text())["mock"]
+    print("mock:", stats)
+    assert stats["faults"] == BAD_DAY
+    assert stats["injected"].get("throttle_rate", 0) >= 5 and stats["injected"].get("model_error_rate", 0) >= 1
+    assert "Fault rehearsal" in (OUT / "index.html").read_text()
+    for name in ("02_fun_images.ipynb", "03_skin_proxies.ipynb"):
+        assert "images classified." in text_of(OUT / name) and " failed:" not in text_of(OUT / name)
+
+
+def test_no_executed_notebook_and_no_report_shows_the_credentials(executed):
+    assert "AWS identity" in text_of(OUT / "00_preflight.ipynb")  # it did talk to the mock with these credentials
+    files = [p for p in OUT.rglob("*") if p.is_file()]
+    assert {"00_preflight.ipynb", "00_preflight.html", "index.html", "timings.json"} <= {p.name for p in files}
+    for path in files:
+        assert not leaks(path.read_text(encoding="utf-8", errors="replace")), path
 
 
 def test_report_links_every_notebook(executed):

@@ -19,7 +19,6 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from helpers.core.config import NOTEBOOKS_DIR, REPO_ROOT
@@ -144,6 +143,8 @@ async def run_cells(port: int, token: str, kernel_id: str, cells: list[str], tim
 
 def notebook_cells(name: str) -> list[str]:
     """The notebook's code cells, with the non-interactive parameters after the `parameters` cell (as papermill does)."""
+    import nbformat  # here, not at the top: importing it costs every pytest worker a second (jsonschema's grammars)
+
     cells = []
     for cell in nbformat.read(NOTEBOOKS_DIR / name, as_version=4).cells:
         if cell.cell_type != "code":

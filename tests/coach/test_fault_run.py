@@ -1,52 +1,16 @@
-"""A bad day on AWS, rehearsed: the whole workshop under 20 % throttling and 5 % model errors.
+"""`derm-assist run --faults`: how a coach rehearses a bad day on AWS.
 
-Every notebook must still execute; the retries absorb the faults and the report says how many fired.
-Slow (about a minute and a half): it executes every notebook.
+The whole workshop on a bad day is executed once, by tests/test_notebooks.py (``mock_settings.BAD_DAY``); here is
+the plumbing: parsing the faults, refusing bad ones before anything runs.
 """
 
 from __future__ import annotations
 
-import json
-
 import pytest
+from mock_settings import BAD_DAY as FAULTS
 
 from helpers.coach import cli, runner
-from helpers.core.config import MOCK_TIME_SCALE_ENV, SKIN_PROXIES_DIR
 from helpers.core.errors import BadInputError
-from helpers.curveball.fairness import wilson_interval
-
-FAULTS = {"throttle_rate": 0.2, "model_error_rate": 0.05}
-
-
-def outputs_text(path) -> str:
-    nb = json.loads(path.read_text())
-    return "\n".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
-
-
-@pytest.mark.skipif(not any(SKIN_PROXIES_DIR.glob("*.png")),
-                    reason="skin_proxies/ is empty: generate the proxies (python -m helpers.maintainer.proxies) to run the workshop")
-def test_the_whole_workshop_survives_throttling_and_model_errors(tmp_path, monkeypatch):
-    from mockclock import TEST_TIME_SCALE
-
-    monkeypatch.setenv(MOCK_TIME_SCALE_ENV, str(TEST_TIME_SCALE))  # deploys ready 10x sooner, as in the other tests
-    out = tmp_path / "build"
-    runs = runner.run_all(out, cards=("data-bias",), faults=FAULTS)
-    for run in runs:
-        print(f"{run.output.name:<40} {run.seconds:5.1f} s  {'ok' if run.ok else run.error}")
-    assert {r.output.name: r.error for r in runs if not r.ok} == {}
-    assert [r.output.name for r in runs] == [nb.name if not nb.name.startswith("05_") else "05_curveball--data-bias.ipynb"
-                                            for nb in runner.notebooks()]
-    stats = json.loads((out / "timings.json").read_text())["mock"]
-    print("mock:", stats)
-    assert stats["faults"] == FAULTS
-    assert stats["injected"].get("throttle_rate", 0) >= 5 and stats["injected"].get("model_error_rate", 0) >= 1  # they fired
-    assert "Fault rehearsal" in (out / "index.html").read_text()
-    for name in ("02_fun_images.ipynb", "03_skin_proxies.ipynb"):  # every batch reported, none lost an image
-        assert "images classified." in outputs_text(out / name) and " failed:" not in outputs_text(out / name)
-    assert "0 endpoint(s) of yours (workshop-ci) still running." in outputs_text(out / "99_cleanup.ipynb")
-
-
-# --- the plumbing, quickly ----------------------------------------------------------------------------
 
 
 def test_run_command_parses_faults(monkeypatch):
@@ -77,12 +41,3 @@ def test_runner_refuses_unknown_faults_before_executing_anything(tmp_path, monke
     assert "unknown fault 'no_such_fault'" in str(info.value)
     with pytest.raises(BadInputError):
         runner.run_all(tmp_path, faults=FAULTS, with_mock=False, report=False)
-
-
-@pytest.mark.parametrize("n", range(1, 30))
-def test_wilson_interval_always_contains_the_rate(n):
-    """Found by the fault run: with every image of a group referred (n=4, 10, 14, ...), rounding put the upper
-    bound a hair below 1 and matplotlib refused the negative error bar in the data-bias exercise."""
-    for k in (0, n // 2, n):
-        low, high = wilson_interval(k, n)
-        assert 0.0 <= low <= k / n <= high <= 1.0

@@ -1,4 +1,4 @@
-"""Credentials never appear in CLI output, errors, executed notebooks or the report."""
+"""Credentials never appear in CLI output or errors (executed notebooks and the report: tests/test_notebooks.py)."""
 
 from __future__ import annotations
 
@@ -9,24 +9,13 @@ import sys
 import corpus
 import pytest
 from botocore.exceptions import ClientError
+from fake_credentials import SECRET_KEY, SECRETS, SESSION_TOKEN, leaks
 
 from helpers.core import aws, errors
-from helpers.core.config import FUN_IMAGES_DIR, NOTEBOOKS_DIR
-from helpers.mock import MockServer, control, environment_for
+from helpers.core.config import FUN_IMAGES_DIR
+from helpers.mock import control
 
-SECRET_KEY = "SECRETVALUE123abcdefGHIJKLmnopqrstuvwxyz0"
-SESSION_TOKEN = "SESSIONTOKEN456FwoGZXIvYXdzEJr//////////wEaDOkBIGsecret=="
-SECRETS = {"AWS_SECRET_ACCESS_KEY": SECRET_KEY, "AWS_SESSION_TOKEN": SESSION_TOKEN, "AWS_ACCESS_KEY_ID": "ASIAEXAMPLEKEYID0001"}
 CLI = [sys.executable, "-m", "helpers.coach.cli"]
-
-
-def leaks(text: str) -> list[str]:
-    found = []
-    for secret in (SECRET_KEY, SESSION_TOKEN):
-        for piece in (secret, secret[:16], secret[-16:]):
-            if piece in text:
-                found.append(piece)
-    return found
 
 
 # --- errors -------------------------------------------------------------------------------------------
@@ -103,24 +92,3 @@ def test_cli_errors_about_credentials_do_not_repeat_them(secret_env, deployed):
         assert proc.returncode == 1 and not leaks(outputs[name]), f"{name}: {outputs[name]}"
     assert "credentials were refused or have expired" in outputs["endpoints"] and outputs["endpoints"].count("\n") == 1
     assert "Traceback" in outputs["cleanup"]  # --debug: the traceback is shown, still without the secrets
-
-
-# --- an executed notebook and its report --------------------------------------------------------------
-
-
-def test_executed_notebook_and_report_never_show_credentials(tmp_path, monkeypatch):
-    from helpers.coach import runner
-
-    def secret_environment(self, region="eu-west-2"):
-        return {**environment_for(self.url, region), **SECRETS}
-
-    monkeypatch.setattr(MockServer, "environment", secret_environment)
-    out = tmp_path / "build"
-    runs = runner.run_all(out, [NOTEBOOKS_DIR / "00_preflight.ipynb"])
-    assert [r.ok for r in runs] == [True], runs[0].error
-    executed = (out / "00_preflight.ipynb").read_text()
-    assert "AWS identity" in executed and "LOCAL MOCK" in executed  # it did talk to the mock with these credentials
-    files = [p for p in out.rglob("*") if p.is_file()]
-    assert {"00_preflight.ipynb", "00_preflight.html", "index.html", "timings.json"} <= {p.name for p in files}
-    for path in files:
-        assert not leaks(path.read_text(encoding="utf-8", errors="replace")), path

@@ -115,3 +115,13 @@ def test_referral_follows_the_triage_rule_outcomes():
     groups = fairness_by_group(table)
     assert groups.loc["II", "referral_rate"] == pytest.approx(3 / 4)  # only melanocytic_Nevi at 0.8 is benign
     assert groups.loc["II", f"share: {triage.BENIGN}"] == pytest.approx(1 / 4)
+
+
+@pytest.mark.parametrize("n", range(1, 30))
+def test_wilson_interval_always_contains_the_rate(n):
+    """Found by a whole-workshop run under faults: with every image of a group referred (n=4, 10, 14, ...),
+    rounding put the upper bound a hair below 1 and matplotlib refused the negative error bar in the data-bias
+    exercise."""
+    for k in (0, n // 2, n):
+        low, high = wilson_interval(k, n)
+        assert 0.0 <= low <= k / n <= high <= 1.0
