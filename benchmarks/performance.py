@@ -282,8 +282,7 @@ def test_loop() -> float | None:
         print(f"Test loop (target <= {TEST_LOOP_TARGET_S} s): skipped (BENCHMARK_SKIP_TEST_LOOP is set)")
         return None
     workers = os.environ.get("TEST_WORKERS", "4")
-    command = [sys.executable, "-m", "pytest", "tests", "-m", "not browser", "-n", workers, "--dist", "loadfile",
-               "-q", "-p", "no:cacheprovider"]
+    command = ["make", "--no-print-directory", "test-core", f"TEST_WORKERS={workers}"]  # exactly what `make test` runs
     load_before = os.getloadavg()[0]
     before = os.times()
     began = time.monotonic()
