@@ -35,10 +35,10 @@ TEST_TOOLS_MOVE = {
 # The same selection as `make test`'s unit and notebook run; the browser tests are a run of their own (make browser).
 # Tests of optional extras Studio does not ship (the web app and the Space: Gradio, transformers; the ONNX export:
 # torch) skip themselves with their reason. The offline extra is installed: the differential test against the real
-# toolkit needs the mock's live CNN, and it is small (ONNX Runtime). Workers as in `make test` (TEST_WORKERS).
+# toolkit needs the mock's live CNN, and it is small (ONNX Runtime). Workers and options as in `make test-core` (TEST_WORKERS).
 PYTEST_ARGS = [
-    "tests", "-m", "not browser", "-p", "no:cacheprovider", "-q",
-    "-n", os.environ.get("TEST_WORKERS", "4"), "--dist", "loadfile",
+    "tests", "--ignore", "tests/browser", "-m", "not browser", "-p", "no:cacheprovider", "-p", "no:nbval", "-q",
+    "-n", os.environ.get("TEST_WORKERS", "4"), "--dist", "loadfile", "--no-loadscope-reorder",
     # moto's own Step Functions parser needs antlr4 4.13; Studio ships 4.9.3, which omegaconf (sagemaker-core's) pins
     # to 4.9.*. The pack never parses ASL itself: this test asks moto's parser to validate the pack's definition.
     "--deselect", "tests/workflow/test_workflow.py::test_the_definition_is_valid_asl_with_every_name_filled_in",
