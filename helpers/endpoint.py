@@ -252,8 +252,12 @@ def describe_status(name: str) -> EndpointInfo:
 
 def describe(name: str) -> EndpointInfo:
     """Status, model and size of endpoint ``name``. Raises :class:`EndpointNotFoundError` listing the ones that exist."""
+    return _with_details(describe_status(name))
+
+
+def _with_details(info: EndpointInfo) -> EndpointInfo:
+    """``info`` (from :func:`describe_status`) with its tags, model and size read too."""
     sm = aws.sagemaker()
-    info = describe_status(name)
     try:
         info.tags = _tags(info.arn)
     except TagsUnreadableError as exc:
@@ -377,7 +381,7 @@ def wait_until_in_service(name: str, timeout: float = 1800, progress: bool = Tru
             info = describe_status(name)  # one call per poll; the whole description once it is ready
             waited = (time.monotonic() - start) / scale
             if info.status == "InService":
-                info = describe(name)
+                info = _with_details(info)
                 info.waited_seconds = waited
                 if progress and attempt:
                     since = provisioning_for(info, scale)

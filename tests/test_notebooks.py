@@ -258,7 +258,8 @@ def test_a_bad_day_on_aws_is_absorbed_and_reported(executed):
 
 
 def test_no_executed_notebook_and_no_report_shows_the_credentials(executed):
-    assert "AWS identity" in text_of(OUT / "00_preflight.ipynb")  # it did talk to the mock with these credentials
+    preflight = text_of(OUT / "00_preflight.ipynb")
+    assert "AWS identity" in preflight and "LOCAL MOCK" in preflight  # it did talk to the mock with these credentials
     files = [p for p in OUT.rglob("*") if p.is_file()]
     assert {"00_preflight.ipynb", "00_preflight.html", "index.html", "timings.json"} <= {p.name for p in files}
     for path in files:
