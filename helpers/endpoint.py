@@ -13,13 +13,18 @@ that class, so the pack makes the three calls itself and asks the SDK only for t
 
 from __future__ import annotations
 
-import functools
+import importlib.metadata
+import json
 import os
 import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import botocore
+from filelock import FileLock
 
 from . import models
 from .core import aws
@@ -34,6 +39,7 @@ from .core.config import (
     PROJECT_TAG,
     SERVERLESS_MEMORY_SIZES,
     START_DEPLOY_EARLY_ENV,
+    cache_dir,
     mock_time_scale,
 )
 from .core.errors import (
@@ -46,6 +52,7 @@ from .core.errors import (
     error_message,
     explain_aws_error,
 )
+from .core.files import atomic_write_text
 from .core.progress import progress_bar
 from .core.roles import execution_role
 
@@ -171,26 +178,53 @@ def pack_tags(owner: str, model_id: str) -> list[dict[str, str]]:
 # --- container image and role ------------------------------------------------------------------------
 
 
+IMAGE_URI_CACHE_FILE = "image-uris.json"  # in the user's cache folder: the SDK's answers, by SDK version
+
+
 def image_uri(region: str | None = None, instance_type: str = DEFAULT_INSTANCE_TYPE) -> str:
-    """The Hugging Face PyTorch inference container (CPU) for ``region``, resolved offline by the SDK.
+    """The Hugging Face PyTorch inference container for ``region`` (CPU or GPU by ``instance_type``), resolved
+    offline by the SageMaker SDK.
 
-    The answer is remembered in the state file: importing the SDK takes seconds, the URI never changes
-    for a given region and container version.
+    Importing the SDK takes about 3 s of CPU, and its answer changes only with the installed SDK. So the answer is
+    remembered in the user's cache folder (:func:`helpers.core.config.cache_dir`), keyed by the SDK's and botocore's
+    versions: one process asks the SDK, the other kernels and later sessions read the file.
     """
-    from . import state
-
     region = region or aws.region()
-    key = f"{region}/{HF_TRANSFORMERS_VERSION}/{HF_PYTORCH_VERSION}/{HF_PY_VERSION}/{'gpu' if instance_type.startswith(('ml.g', 'ml.p')) else 'cpu'}"
-    remembered = state.load_state().get("image_uris", {})
-    if key not in remembered:
-        remembered[key] = _resolve_image_uri(region, instance_type)
-        current = state.load_state()
-        current["image_uris"] = {**current.get("image_uris", {}), **remembered}
-        state.save_state(current)
-    return remembered[key]
+    processor = "gpu" if instance_type.startswith(("ml.g", "ml.p")) else "cpu"
+    key = "/".join((_sdk_versions(), region, HF_TRANSFORMERS_VERSION, HF_PYTORCH_VERSION, HF_PY_VERSION, processor))
+    path = cache_dir() / IMAGE_URI_CACHE_FILE
+    if uri := _read_uri_cache(path).get(key):
+        return uri
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(f"{path}.lock", timeout=60):  # one process asks the SDK; the others wait for its answer
+            known = _read_uri_cache(path)
+            if key not in known:
+                known[key] = _resolve_image_uri(region, instance_type)
+                atomic_write_text(path, json.dumps(known, indent=2, sort_keys=True) + "\n", durable=False)
+            return known[key]
+    except OSError:  # a cache folder that cannot be written (or a lock held too long): ask the SDK, remember nothing
+        return _resolve_image_uri(region, instance_type)
 
 
-@functools.cache  # the SDK re-reads botocore's endpoints.json (~75 ms) on every call; the answer never changes
+def _sdk_versions() -> str:
+    """What the SDK's answer depends on: its own version and botocore's (which knows each region's domain)."""
+    try:
+        sdk = importlib.metadata.version("sagemaker-core")
+    except importlib.metadata.PackageNotFoundError:
+        sdk = "none"
+    return f"sagemaker-core-{sdk}/botocore-{botocore.__version__}"
+
+
+def _read_uri_cache(path: Path) -> dict[str, str]:
+    """The remembered URIs; an absent, unreadable or damaged file is an empty cache (the SDK is asked again)."""
+    try:
+        known = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in known.items() if isinstance(v, str)} if isinstance(known, dict) else {}
+
+
 def _resolve_image_uri(region: str, instance_type: str) -> str:
     try:
         from sagemaker.core import image_uris

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 import pytest
 from mock_settings import TEST_TIME_SCALE
 
 from helpers.core import aws
-from helpers.core.config import MOCK_TIME_SCALE_ENV
+from helpers.core.config import CACHE_DIR_ENV, MOCK_TIME_SCALE_ENV
 from helpers.mock import MockServer, control
 
 # The slowest files (they execute notebooks, start servers or processes, or deploy many times), slowest first: under
@@ -18,6 +22,19 @@ SLOWEST_FIRST = ("tests/test_notebooks.py",  # the whole workshop, once: ~120 s
                  "tests/reference/test_toolkit_differential.py", "tests/test_cleanup_safety.py", "tests/test_endpoint.py",
                  "tests/test_capture.py", "tests/test_payload.py", "tests/coach/test_coach_path.py",
                  "tests/core/test_secrets.py")  # 45 s down to 15 s
+
+
+def pytest_configure(config):
+    """One cache folder (helpers.core.config.cache_dir) for the whole session, never the user's own.
+
+    Set before pytest-xdist starts its workers, which inherit it, as do the notebook kernels and CLI processes: the
+    first process that deploys asks the SageMaker SDK for the container URI, all the others read its answer.
+    """
+    if hasattr(config, "workerinput") or os.environ.get(CACHE_DIR_ENV):
+        return
+    folder = tempfile.mkdtemp(prefix="derm-assist-test-cache-")
+    os.environ[CACHE_DIR_ENV] = folder
+    config.add_cleanup(lambda: (os.environ.pop(CACHE_DIR_ENV, None), shutil.rmtree(folder, ignore_errors=True)))
 
 
 def pytest_collection_modifyitems(items):

@@ -1,12 +1,15 @@
 """Deploying, reusing, listing and deleting the pack's endpoints against the mock."""
 
+import json
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
 
 from helpers import endpoint, models, state
 from helpers.core import aws
-from helpers.core.config import PROJECT_TAG
+from helpers.core.config import CACHE_DIR_ENV, PROJECT_TAG, REPO_ROOT
 from helpers.core.errors import BadInputError, EndpointNotFoundError, EndpointNotReadyError
 from helpers.mock import control
 from helpers.models import MOBILENET_V2_ID, SKIN_VIT_ID
@@ -169,16 +172,54 @@ def test_orphan_search_ignores_what_a_live_endpoint_uses_and_untagged_resources(
     assert endpoint.list_orphans() == []
 
 
-def test_image_uri_is_resolved_once_then_remembered(mock_aws, monkeypatch):
+@pytest.fixture
+def sdk_calls(monkeypatch, tmp_path):
+    """A fresh cache folder, and the regions the SageMaker SDK is asked about (it still answers)."""
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
+    asked, resolve = [], endpoint._resolve_image_uri
+
+    def counting(region, instance_type):
+        asked.append(region)
+        return resolve(region, instance_type)
+
+    monkeypatch.setattr(endpoint, "_resolve_image_uri", counting)
+    return asked
+
+
+def test_image_uri_is_asked_of_the_sdk_once_then_read_by_other_processes(sdk_calls, tmp_path):
     first = endpoint.image_uri("eu-west-2")
     assert first.startswith("763104351884.dkr.ecr.eu-west-2.amazonaws.com/huggingface-pytorch-inference:") and "-cpu-" in first
+    assert endpoint.image_uri("eu-west-2") == first and sdk_calls == ["eu-west-2"]
+    assert list(json.loads((tmp_path / "cache" / endpoint.IMAGE_URI_CACHE_FILE).read_text()).values()) == [first]
+    # Another kernel (a new process) reads the answer without importing the SDK, which takes seconds.
+    script = ("import sys; from helpers import endpoint; print(endpoint.image_uri('eu-west-2')); "
+              "print('sagemaker.core' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
+    assert done.stdout.split() == [first, "False"], done.stderr
 
-    def no_sdk(*args):
-        raise AssertionError("the SDK was asked again")
 
-    monkeypatch.setattr(endpoint, "_resolve_image_uri", no_sdk)
-    assert endpoint.image_uri("eu-west-2") == first
-    assert state.load_state()["image_uris"]
+def test_image_uri_asks_the_sdk_again_for_another_sdk_version_region_or_processor(sdk_calls, monkeypatch):
+    cpu = endpoint.image_uri("eu-west-2")
+    assert "-gpu-" in endpoint.image_uri("eu-west-2", instance_type="ml.g5.xlarge")
+    assert endpoint.image_uri("us-east-1").startswith("763104351884.dkr.ecr.us-east-1.amazonaws.com/")
+    monkeypatch.setattr(endpoint, "_sdk_versions", lambda: "sagemaker-core-99.0.0/botocore-1.99.0")
+    assert endpoint.image_uri("eu-west-2") == cpu
+    assert sdk_calls == ["eu-west-2", "eu-west-2", "us-east-1", "eu-west-2"]
+
+
+@pytest.mark.parametrize("damage", ["{not json", '["a list"]', '{"key": 3}'])
+def test_a_damaged_uri_cache_is_asked_again_and_rewritten(sdk_calls, tmp_path, damage):
+    cached = tmp_path / "cache" / endpoint.IMAGE_URI_CACHE_FILE
+    cached.parent.mkdir()
+    cached.write_text(damage)
+    uri = endpoint.image_uri("eu-west-2")
+    assert sdk_calls == ["eu-west-2"] and list(json.loads(cached.read_text()).values()) == [uri]
+
+
+def test_an_unwritable_cache_folder_still_gives_the_uri(sdk_calls, tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "a-file" / "cache"))
+    assert endpoint.image_uri("eu-west-2") == endpoint.image_uri("eu-west-2") and sdk_calls == ["eu-west-2"] * 2
 
 
 def test_deploy_refuses_a_model_the_registry_does_not_know_before_creating_anything(mock_aws):

@@ -78,6 +78,18 @@ def work_dir(path: str | os.PathLike | None = None) -> Path:
     return folder
 
 
+# Answers that only change with the installed packages (the SageMaker SDK's container URIs), remembered across
+# kernels and work folders: $DERM_ASSIST_CACHE_DIR, else the user's cache folder.
+CACHE_DIR_ENV = "DERM_ASSIST_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """Where the pack remembers what it can recompute: ``$DERM_ASSIST_CACHE_DIR``, else ``~/.cache/derm-assist``
+    (``$XDG_CACHE_HOME/derm-assist`` where that is set). Not created here."""
+    chosen = os.environ.get(CACHE_DIR_ENV) or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "derm-assist"
+    return Path(chosen).expanduser()
+
+
 def mock_time_scale() -> float:
     """The mock's clock scale from $DERM_ASSIST_MOCK_TIME_SCALE: 1 (real time) unless set; 0.01 runs 6 minutes in 3.6 s."""
     raw = os.environ.get(MOCK_TIME_SCALE_ENV, "").strip()
