@@ -36,8 +36,9 @@ The notebook API (what notebooks and the ``derm-assist`` command import):
 Internals every layer uses (``core/``): ``config`` (paths and defaults), ``errors`` (one-line errors and
 how AWS errors map to them), ``aws`` (boto3 clients; mock or AWS), ``roles`` (the execution role, found
 as the SageMaker SDK finds it), ``owner`` (whose endpoints: the Studio user profile, never an identity
-the class shares), ``files`` (atomic writes), ``progress`` (progress bars), ``display`` (text,
-HTML and widgets shown once, with a plain-text twin).
+the class shares), ``files`` (atomic writes), ``progress`` (progress bars), ``concurrency`` (a few
+endpoint calls in flight at once, answers in input order), ``display`` (text, HTML and widgets shown once,
+with a plain-text twin).
 
 Coach tooling (``coach/``): ``cli`` (the ``derm-assist`` console script), ``runner`` (papermill execution
 of every notebook and the HTML report).

@@ -20,7 +20,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import images, models, state
 from .core import aws
+from .core.concurrency import check_concurrency, map_in_order
 from .core.config import DEFAULT_SERVERLESS_CONCURRENCY, DEFAULT_TOP_K
 from .core.errors import (
     BadInputError,
@@ -43,13 +43,12 @@ from .core.progress import progress_bar
 
 RETRY_BUDGET_SECONDS = 30.0
 
-# Calls classify_many keeps in flight. A few overlap the network round trips (about 100 ms each) and the
-# preparing of the next images; a real-time endpoint queues what its model-server workers cannot take yet.
-# A serverless endpoint answers at most MaxConcurrency calls at once and throttles the rest, so against the
-# remembered serverless endpoint the batch keeps the pack's MaxConcurrency in flight. Throttling is still
-# retried with backoff, per call.
+# Calls classify_many (and monitoring.send_traffic) keep in flight. A few overlap the network round trips (about
+# 100 ms each) and the preparing of the next images; a real-time endpoint queues what its model-server workers
+# cannot take yet. A serverless endpoint answers at most MaxConcurrency calls at once and throttles the rest, so
+# against the remembered serverless endpoint they keep the pack's MaxConcurrency in flight (default_concurrency).
+# Throttling is still retried with backoff, per call. The upper limit is MAX_CONCURRENCY (helpers.core.concurrency).
 DEFAULT_CONCURRENCY = 8
-MAX_CONCURRENCY = 16
 
 # A first call counts as a cold start when it is this many times the warm median and at least this much
 # slower: a serverless endpoint scaling up from zero starts the container and loads the model (seconds);
@@ -316,6 +315,14 @@ def classify_payload(
     )
 
 
+def default_concurrency(endpoint: str, work_dir=None) -> int:
+    """Calls to keep in flight against ``endpoint``: the pack's serverless MaxConcurrency for the remembered
+    serverless endpoint (more would only be throttled), else :data:`DEFAULT_CONCURRENCY`."""
+    remembered = state.load_state(work_dir)
+    serverless = remembered.get("endpoint_name") == endpoint and remembered.get("serverless")
+    return DEFAULT_SERVERLESS_CONCURRENCY if serverless else DEFAULT_CONCURRENCY
+
+
 def classify_many(
     paths: Iterable[str | os.PathLike],
     endpoint: str | None = None,
@@ -328,18 +335,12 @@ def classify_many(
 ) -> BatchResult:
     """Classify files and folders, with a progress bar; a bad image or failed call is noted and skipped.
 
-    Up to ``concurrency`` calls are in flight at once (default :data:`DEFAULT_CONCURRENCY`, or the pack's serverless
-    MaxConcurrency for a remembered serverless endpoint), each retried on throttling as :func:`classify` does;
-    results and failures come back in input order. A missing or not-ready endpoint and refused credentials
-    stop the batch with their one-line error: every other image would fail the same way.
+    Up to ``concurrency`` calls are in flight at once (default :func:`default_concurrency`), each retried on
+    throttling as :func:`classify` does; results and failures come back in input order. A missing or not-ready
+    endpoint and refused credentials stop the batch with their one-line error: every other image would fail the same way.
     """
     endpoint = endpoint or state.current_endpoint(work_dir)
-    if concurrency is None:
-        remembered = state.load_state(work_dir)
-        serverless = remembered.get("endpoint_name") == endpoint and remembered.get("serverless")
-        concurrency = DEFAULT_SERVERLESS_CONCURRENCY if serverless else DEFAULT_CONCURRENCY
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_CONCURRENCY:
-        raise BadInputError(f"concurrency must be a whole number from 1 to {MAX_CONCURRENCY}, not {concurrency!r}.")
+    concurrency = check_concurrency(default_concurrency(endpoint, work_dir) if concurrency is None else concurrency)
     files = images.expand_paths(paths)
     if not files:
         raise BadInputError(f"No images found in {', '.join(map(str, paths))}. Add JPEG or PNG files, or check the folder name.")
@@ -356,34 +357,11 @@ def classify_many(
         except DermAssistError as exc:
             return exc
 
-    outcomes: dict[int, Classification | DermAssistError] = {}
-    bar = progress_bar(total=len(files), enabled=progress, desc=f"Classifying on {endpoint}", unit="image")
-    with bar, ThreadPoolExecutor(max_workers=min(concurrency, len(files)), thread_name_prefix="classify") as pool:
-        waiting = iter(enumerate(files))
-        running: dict = {}
-
-        def submit_next() -> None:
-            for index, path in waiting:
-                running[pool.submit(one, path)] = index
-                return
-
-        for _ in range(concurrency):  # a bounded window: images are read and encoded only as calls free up
-            submit_next()
-        while running:
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                index = running.pop(future)
-                try:
-                    outcomes[index] = future.result()
-                except BaseException:
-                    for other in running:
-                        other.cancel()
-                    raise
-                bar.update(1)
-                submit_next()
+    # A bounded window: images are read and encoded only as calls free up.
+    with progress_bar(total=len(files), enabled=progress, desc=f"Classifying on {endpoint}", unit="image") as bar:
+        outcomes = map_in_order(one, files, concurrency=concurrency, on_done=bar.update, name="classify")
     batch = BatchResult()
-    for index, path in enumerate(files):
-        outcome = outcomes[index]
+    for path, outcome in zip(files, outcomes):
         if isinstance(outcome, DermAssistError):
             batch.failures.append((str(path), str(outcome)))
             batch.exit_codes.append(outcome.exit_code)

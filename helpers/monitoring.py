@@ -23,7 +23,9 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image, ImageFilter
 
-from . import classify, images, triage
+from . import classify, images, state, triage
+from .core import aws
+from .core.concurrency import check_concurrency, map_in_order
 from .core.errors import BadInputError, CredentialsError, DermAssistError, EndpointNotFoundError, EndpointNotReadyError
 from .core.progress import progress_bar
 
@@ -96,35 +98,51 @@ def set_of(inference_id_value: str) -> str:
 
 
 def send_traffic(sets: dict[str, Sequence], endpoint: str | None = None, *, shuffle_seed: int | None = 7,
-                 progress: bool = True) -> pd.DataFrame:
+                 progress: bool = True, concurrency: int | None = None) -> pd.DataFrame:
     """Classify every image of every set, in set order, each request labelled with its ``InferenceId``.
 
     ``sets`` maps a set name to paths, folders or ``(name, PIL image)`` pairs. Within a set the order is
-    shuffled (``shuffle_seed``; None keeps it), as patients do not arrive sorted by skin type. Returns what
-    the caller saw, one row per request; failures are reported and skipped, like a batch.
+    shuffled (``shuffle_seed``; None keeps it), as patients do not arrive sorted by skin type. The sets go one
+    after the other; within a set up to ``concurrency`` requests are in flight (default as
+    :func:`helpers.classify.classify_many`), so the captured traffic still comes set by set. Returns what the
+    caller saw, one row per request in that order; failures are reported and skipped, like a batch.
     """
-    requests = []
+    batches = []
     for set_name, items in sets.items():
         if "/" in set_name or not set_name.strip():
             raise BadInputError(f"Set name {set_name!r}: use words without '/', e.g. 'skin proxies'.")
         expanded = [i for item in items for i in ([item] if isinstance(item, tuple) else images.expand_paths([item]))]
         if shuffle_seed is not None:
             random.Random(f"{shuffle_seed}/{set_name}").shuffle(expanded)
-        requests += [(set_name, number, item) for number, item in enumerate(expanded, start=1)]
-    if not requests:
+        batches.append([(set_name, number, item) for number, item in enumerate(expanded, start=1)])
+    total = sum(map(len, batches))
+    if not total:
         raise BadInputError("No images to send: every set is empty.")
-    rows, failures = [], []
-    for set_name, number, item in progress_bar(requests, enabled=progress, desc="Sending traffic", unit="request"):
-        name, image = item if isinstance(item, tuple) else (Path(item).name, item)
+    endpoint = endpoint or state.current_endpoint()
+    concurrency = check_concurrency(classify.default_concurrency(endpoint) if concurrency is None else concurrency)
+    aws.runtime()  # create the shared client here: boto3 clients are thread-safe, creating them is not
+
+    def send(request) -> classify.Classification | DermAssistError:
+        set_name, number, item = request
+        image = item[1] if isinstance(item, tuple) else item
         try:
-            result = classify.classify(image, endpoint, top_k=len(triage.LABELS), inference_id=inference_id(set_name, number))
+            return classify.classify(image, endpoint, top_k=len(triage.LABELS), inference_id=inference_id(set_name, number))
         except (EndpointNotFoundError, EndpointNotReadyError, CredentialsError):
-            raise
+            raise  # every other request would fail the same way
         except DermAssistError as exc:
-            failures.append(f"{set_name} / {name}: {exc}")
-            continue
-        rows.append({"set": set_name, "inference_id": inference_id(set_name, number), "top_label": result.top.label,
-                     "top_score": result.top.score, "stand_in": result.stand_in or ""})
+            return exc
+
+    rows, failures = [], []
+    with progress_bar(total=total, enabled=progress, desc="Sending traffic", unit="request") as bar:
+        for batch in batches:
+            outcomes = map_in_order(send, batch, concurrency=concurrency, on_done=bar.update, name="traffic")
+            for (set_name, number, item), outcome in zip(batch, outcomes):
+                if isinstance(outcome, DermAssistError):
+                    name = item[0] if isinstance(item, tuple) else Path(item).name
+                    failures.append(f"{set_name} / {name}: {outcome}")
+                    continue
+                rows.append({"set": set_name, "inference_id": inference_id(set_name, number), "top_label": outcome.top.label,
+                             "top_score": outcome.top.score, "stand_in": outcome.stand_in or ""})
     for line in failures:
         print(f"not sent: {line}")
     return pd.DataFrame(rows, columns=["set", "inference_id", "top_label", "top_score", "stand_in"])

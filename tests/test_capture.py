@@ -102,7 +102,10 @@ def test_what_was_captured_is_what_the_caller_saw(skin):
     merged = table.merge(sent, on="inference_id", suffixes=("_captured", "_seen"))
     assert len(merged) == 30 and (merged.top_label_captured == merged.top_label_seen).all()
     assert (merged.top_score_captured - merged.top_score_seen).abs().max() < 1e-9
-    assert list(table["inference_id"]) == list(sent["inference_id"])  # in the order they were sent
+    # Oldest first: the sets arrive one after the other, as sent; within a set, requests in flight together land in
+    # the order they finished.
+    assert [monitoring.set_of(i) for i in table["inference_id"]] == list(sent["set"])
+    assert sorted(table["inference_id"]) == sorted(sent["inference_id"])
     per_request = capture.stored_bytes(skin.name) / len(sent)
     assert 300 < per_request < 2000  # answers only: well under a kilobyte or two each
     estimate = costs.capture_storage(per_request, requests_per_day=500, retention_days=30, region=aws.region())

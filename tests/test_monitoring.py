@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import ImageFilter
+from PIL import Image, ImageFilter
 
-from helpers import images, monitoring, triage
+from helpers import classify, images, models, monitoring, state, triage
 from helpers.capture import CaptureLocation, CaptureSettings
-from helpers.core.config import SKIN_PROXIES_DIR
-from helpers.core.errors import BadInputError
+from helpers.core.config import DEFAULT_SERVERLESS_CONCURRENCY, SKIN_PROXIES_DIR
+from helpers.core.errors import BadInputError, EndpointNotFoundError
 from helpers.worksheets import RiskRegister
 from helpers.worksheets.dpia import SPEC as DPIA
 
@@ -72,6 +75,127 @@ def test_inference_ids_carry_the_set_and_nothing_else():
     assert monitoring.set_of("") == monitoring.set_of("no-set-here") == monitoring.UNLABELLED
     with pytest.raises(BadInputError, match="without '/'"):
         monitoring.send_traffic({"a/b": PROXIES[:1]}, "x", progress=False)
+
+
+# --- traffic: a few requests in flight, set by set ------------------------------------------------------------
+
+# Two sets of tiny images; image i is red i, and the fake endpoint answers "red i" for it.
+SETS = {"first": [(f"p{i}", Image.new("RGB", (8, 8), (i, 0, 0))) for i in range(10)],
+        "second": [(f"p{i}", Image.new("RGB", (8, 8), (i, 0, 0))) for i in range(10, 17)]}
+
+
+class FakeClassify:
+    """Stands in for classify.classify: a short wait (later requests shorter, so they finish first), then the image's
+    colour as its label. Notes how many requests overlap, and from how many sets."""
+
+    def __init__(self, bad=(), fatal_at=None):
+        self.bad, self.fatal_at = set(bad), fatal_at
+        self.lock = threading.Lock()
+        self.in_flight: Counter = Counter()  # set -> requests in flight
+        self.most = self.most_sets = 0
+        self.started: list[str] = []
+        self.answered: dict[str, str] = {}  # inference id -> label
+        self.endpoints: set[str] = set()
+
+    def __call__(self, image, endpoint=None, top_k=5, *, inference_id=None, **_):
+        set_name = monitoring.set_of(inference_id)
+        with self.lock:
+            self.in_flight[set_name] += 1
+            self.most = max(self.most, sum(self.in_flight.values()))
+            self.most_sets = max(self.most_sets, len(+self.in_flight))
+            self.started.append(inference_id)
+            self.endpoints.add(endpoint)
+        try:
+            time.sleep(0.05 - 0.004 * (int(inference_id[-3:]) % 8))
+            label = f"red {image.getpixel((0, 0))[0]}"
+            if inference_id == self.fatal_at:
+                raise EndpointNotFoundError(f"Endpoint '{endpoint}' not found. Deploy it again.")
+            if label in self.bad:
+                raise BadInputError(f"{label} is not an image the endpoint takes.")
+            with self.lock:
+                self.answered[inference_id] = label
+            return classify.Classification(image="image", predictions=[classify.Prediction(label, 0.9)], endpoint=endpoint,
+                                           latency_ms=50.0)
+        finally:
+            with self.lock:
+                self.in_flight[set_name] -= 1
+
+
+@pytest.fixture
+def fake(mock_aws, monkeypatch):
+    """A fake endpoint call in place of classify.classify (the mock only gives a clean work folder and region)."""
+    fake = FakeClassify()
+    monkeypatch.setattr(classify, "classify", fake)
+    return fake
+
+
+def test_traffic_keeps_a_few_requests_in_flight_set_by_set_and_rows_in_request_order(fake, monkeypatch):
+    sent = monitoring.send_traffic(SETS, "ep", progress=False)
+    assert 1 < fake.most <= classify.DEFAULT_CONCURRENCY  # requests overlapped, as many as classify_many keeps
+    assert fake.most_sets == 1  # a set is finished before the next starts: captured traffic still comes set by set
+    assert list(sent.inference_id) == [f"first/{n:03d}" for n in range(1, 11)] + [f"second/{n:03d}" for n in range(1, 8)]
+    assert dict(zip(sent.inference_id, sent.top_label)) == fake.answered  # each row is its own request's answer
+    assert list(sent.set) == ["first"] * 10 + ["second"] * 7
+
+    alone = FakeClassify()
+    monkeypatch.setattr(classify, "classify", alone)
+    pd.testing.assert_frame_equal(monitoring.send_traffic(SETS, "ep", progress=False, concurrency=1), sent)
+    assert alone.most == 1
+    unshuffled = monitoring.send_traffic(SETS, "ep", shuffle_seed=None, progress=False)
+    assert list(unshuffled.top_label) == [f"red {i}" for i in range(17)] != list(sent.top_label)
+
+
+def test_failed_requests_are_reported_in_order_and_skipped(fake, capsys):
+    fake.bad = {"red 12", "red 3", "red 5"}
+    sent = monitoring.send_traffic(SETS, "ep", shuffle_seed=None, progress=False)
+    assert len(sent) == 14 and not {"red 3", "red 5", "red 12"} & set(sent.top_label)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["not sent", "not sent", "not sent"]
+    assert [line.split(": ")[1] for line in lines] == ["first / p3", "first / p5", "second / p12"]
+
+
+def test_an_endpoint_that_is_gone_stops_the_traffic(fake):
+    fake.fatal_at = "first/004"
+    with pytest.raises(EndpointNotFoundError, match="Deploy it again"):
+        monitoring.send_traffic(SETS, "ep", progress=False)
+    assert fake.started and not any(i.startswith("second/") for i in fake.started)  # stopped: the next set never went
+
+
+def test_traffic_to_the_remembered_serverless_endpoint_keeps_its_max_concurrency(fake):
+    state.remember_endpoint("derm-assist-tester-sls", models.SKIN.id, serverless=True)
+    monitoring.send_traffic(SETS, progress=False)
+    assert fake.endpoints == {"derm-assist-tester-sls"}
+    assert fake.most == DEFAULT_SERVERLESS_CONCURRENCY == classify.default_concurrency("derm-assist-tester-sls")
+
+
+def test_the_traffic_progress_bar_counts_requests(fake, monkeypatch):
+    bars = []
+
+    class Bar:
+        def __init__(self, **kwargs):
+            self.kwargs, self.count = kwargs, 0
+            bars.append(self)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, n=1):
+            self.count += n
+
+    monkeypatch.setattr(monitoring, "progress_bar", lambda **kwargs: Bar(**kwargs))
+    monitoring.send_traffic(SETS, "ep")
+    [bar] = bars
+    assert bar.kwargs["total"] == bar.count == 17 and bar.kwargs["unit"] == "request"
+
+
+@pytest.mark.parametrize("bad", [0, 17, True])
+def test_traffic_concurrency_is_a_small_whole_number(fake, bad):
+    with pytest.raises(BadInputError, match="concurrency must be a whole number from 1 to 16") as info:
+        monitoring.send_traffic(SETS, "ep", progress=False, concurrency=bad)
+    assert "\n" not in str(info.value) and fake.started == []
 
 
 def test_outcomes_follow_the_mvp_rule(table):

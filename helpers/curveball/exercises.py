@@ -225,7 +225,7 @@ def example_image(kind: str = "irregular"):
 
 
 def endpoint_scores(image) -> list[dict]:
-    """The score function an explanation needs: image in, every class's score out, through the endpoint."""
+    """The score function an explanation needs: image in, every class's score out, through the endpoint (thread-safe)."""
     result = classify.classify(image, top_k=len(triage.LABELS))
     return [{"label": p.label, "score": p.score} for p in result.predictions]
 
@@ -350,7 +350,9 @@ def explain_with_occlusion(settings: Settings) -> Steps:
 
     image_path = example_image("irregular")
     image = load_image(image_path)
-    result = explain.occlusion_map(image, endpoint_scores)  # the patch takes the image's median colour
+    # A few patch positions at once, never more than the endpoint takes (a serverless one throttles the rest).
+    in_flight = min(explain.DEFAULT_CONCURRENCY, classify.default_concurrency(state.current_endpoint()))
+    result = explain.occlusion_map(image, endpoint_scores, concurrency=in_flight)  # the patch takes the image's median colour
     fig = explain.plot_occlusion(result, image)
     box = result.most_sensitive_box()
     alt = (f"Heat map over {image_path.name}: the drop in the score of {result.target_label} when a skin-coloured patch covers each "

@@ -3,7 +3,8 @@
 Occlusion sensitivity slides a patch of the image's median colour over it, asks the endpoint again for
 each position, and maps how far the top class's score drops. (A mid-grey patch, the textbook default,
 is darker than light skin and would itself look like a lesion.) It needs nothing but ``score_fn`` (an image
-in, the endpoint's ``[{"label", "score"}, ...]`` out), and every position costs one invocation.
+in, the endpoint's ``[{"label", "score"}, ...]`` out), and every position costs one invocation; a few
+positions are scored at once, as their calls mostly wait on the network.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from ..core.concurrency import check_concurrency, map_in_order
 from ..core.errors import BadInputError
 from ..images import to_rgb
 
 ScoreFn = Callable[[Image.Image], list]
 MAX_SIDE = 224  # the models see 224x224; a bigger map only costs more calls
+DEFAULT_CONCURRENCY = 4  # patch positions scored at once: overlaps the round trips without flooding the endpoint
 
 WHAT_IT_EXPLAINS = """\
 What an occlusion map explains
@@ -119,7 +122,7 @@ def _scores(predictions) -> dict[str, float]:
 def occlusion_map(image: Image.Image, score_fn: ScoreFn, target_label: str | None = None,
                   patch: int | None = None, stride: int | None = None, fill=None,
                   max_invocations: int = 200, max_side: int | None = MAX_SIDE,
-                  progress: bool = True) -> OcclusionResult:
+                  progress: bool = True, concurrency: int = DEFAULT_CONCURRENCY) -> OcclusionResult:
     """Slide a ``fill``-coloured ``patch`` (px, default a quarter of the short side) with ``stride``
     (default half the patch) over ``image`` and record the drop in ``target_label``'s score (default:
     the top class of the original image). ``fill`` is an RGB tuple, by default the image's median colour.
@@ -127,9 +130,14 @@ def occlusion_map(image: Image.Image, score_fn: ScoreFn, target_label: str | Non
 
     Refuses to start if it would take more than ``max_invocations`` calls. Ask ``score_fn`` for all
     labels (``top_k`` = number of classes) so the target never drops out of the answer.
+
+    The original image is scored first, alone (it decides the target); then up to ``concurrency`` patch
+    positions are scored at once, so ``score_fn`` is called from several threads at the same time unless
+    ``concurrency=1`` (use that for a score_fn that is not thread-safe). The result is the same either way.
     """
     if not isinstance(image, Image.Image):
         raise BadInputError("occlusion_map needs a PIL image; load it with helpers.images.load_image(path).")
+    check_concurrency(concurrency)
     work = to_rgb(image)
     fill = median_colour(work) if fill is None else tuple(int(v) for v in fill)
     size = working_size(work.size, max_side)
@@ -143,35 +151,39 @@ def occlusion_map(image: Image.Image, score_fn: ScoreFn, target_label: str | Non
                             "Use a bigger stride or patch, or raise max_invocations.")
     from ..core.progress import progress_bar
 
-    calls = 0
-
-    def call(img: Image.Image) -> list:
-        nonlocal calls
-        calls += 1
-        answer = score_fn(img)
-        bar.update(1)
-        return answer
-
-    drops = np.zeros((len(ys), len(xs)))
-    total = np.zeros((size[1], size[0]))
-    cover = np.zeros((size[1], size[0]))
     cover_patch = Image.new("RGB", (patch, patch), fill)
+    grid = [(x, y) for y in ys for x in xs]  # row by row, as drops[r, c] is laid out
+
+    def occluded_images():
+        """The image with the patch at each grid position, made only as a call frees up."""
+        for x, y in grid:
+            occluded = work.copy()
+            occluded.paste(cover_patch, (x, y))
+            yield occluded
+
     # The bar counts every call it announces: the original image's, then one per patch position.
     with progress_bar(total=needed, enabled=progress, desc=f"Occlusion ({needed} calls)", unit="call") as bar:
-        first = _scores(call(work))
+        first = _scores(score_fn(work))
+        bar.update(1)
         label = target_label if target_label is not None else max(first, key=first.get)
         if label not in first:
             raise BadInputError(f"{label!r} is not in the endpoint's answer for this image. Use one of: "
                                 f"{', '.join(first)}, or leave target_label=None.")
         baseline = first[label]
-        for r, y in enumerate(ys):
-            for c, x in enumerate(xs):
-                occluded = work.copy()
-                occluded.paste(cover_patch, (x, y))
-                # A label that fell out of the top-k scores below the last one shown; 0 is the safe reading.
-                drops[r, c] = baseline - _scores(call(occluded)).get(label, 0.0)
-                total[y:y + patch, x:x + patch] += drops[r, c]
-                cover[y:y + patch, x:x + patch] += 1
+
+        def drop(occluded: Image.Image) -> float:
+            # A label that fell out of the top-k scores below the last one shown; 0 is the safe reading.
+            return baseline - _scores(score_fn(occluded)).get(label, 0.0)
+
+        values = map_in_order(drop, occluded_images(), concurrency=concurrency, on_done=bar.update, name="occlusion")
+    calls = 1 + len(values)
+    drops = np.array(values, dtype=float).reshape(len(ys), len(xs))
+    total = np.zeros((size[1], size[0]))
+    cover = np.zeros((size[1], size[0]))
+    for r, y in enumerate(ys):
+        for c, x in enumerate(xs):
+            total[y:y + patch, x:x + patch] += drops[r, c]
+            cover[y:y + patch, x:x + patch] += 1
     heatmap = np.divide(total, cover, out=np.zeros_like(total), where=cover > 0)
     return OcclusionResult(label, baseline, drops, heatmap, tuple(xs), tuple(ys), patch, stride, calls, size, fill)
 

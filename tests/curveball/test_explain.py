@@ -1,5 +1,8 @@
 """Occlusion sensitivity through a score function (the endpoint's stand-in)."""
 
+import threading
+import time
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -21,13 +24,24 @@ def image_with_spot(size=(224, 224)):
 
 
 class FakeEndpoint:
-    """Scores 'melanoma' by how dark the BOX region is; counts its calls like an endpoint bill."""
+    """Scores 'melanoma' by how dark the BOX region is; counts its calls like an endpoint bill, and how many overlap."""
 
-    def __init__(self):
-        self.calls = 0
+    def __init__(self, seconds: float = 0.0):
+        self.seconds = seconds  # a network round trip, to let calls overlap
+        self.lock = threading.Lock()
+        self.calls = self.in_flight = self.most = 0
+        self.log: list[str] = []  # "start n" / "end n", in the order they happened
 
     def __call__(self, image):
-        self.calls += 1
+        with self.lock:
+            number = self.calls = self.calls + 1
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+            self.log.append(f"start {number}")
+        time.sleep(self.seconds)
+        with self.lock:
+            self.in_flight -= 1
+            self.log.append(f"end {number}")
         region = np.asarray(image.convert("L"), dtype=float)[BOX[1]:BOX[3], BOX[0]:BOX[2]]
         darkness = 1 - region.mean() / 255
         melanoma = float(np.clip(darkness, 0, 1))
@@ -90,6 +104,10 @@ def test_budget_and_bad_input_are_refused_before_any_call():
         occlusion_map(image_with_spot((64, 64)), endpoint, patch=80, progress=False)
     with pytest.raises(BadInputError, match="PIL image"):
         occlusion_map("lesion.png", endpoint)
+    for bad in (0, 17, True, 2.5):
+        with pytest.raises(BadInputError, match="concurrency must be a whole number from 1 to 16") as info:
+            occlusion_map(image_with_spot(), endpoint, concurrency=bad, progress=False)
+        assert "\n" not in str(info.value)
     assert endpoint.calls == 0
     with pytest.raises(BadInputError, match="label"):
         occlusion_map(image_with_spot(), lambda image: [{"x": 1}], progress=False)
@@ -159,3 +177,29 @@ def test_the_patch_takes_the_images_median_colour_unless_told_otherwise():
     assert occlusion_map(image, FakeEndpoint(), patch=56, stride=56, progress=False).fill == (230, 190, 160)
     grey = occlusion_map(image, FakeEndpoint(), patch=56, stride=56, fill=(128, 128, 128), progress=False)
     assert grey.fill == (128, 128, 128)
+
+
+def test_patch_positions_are_scored_a_few_at_a_time_with_the_same_map():
+    together, alone = FakeEndpoint(seconds=0.05), FakeEndpoint(seconds=0.05)
+    result = occlusion_map(image_with_spot(), together, patch=56, stride=28, concurrency=4, progress=False)
+    same = occlusion_map(image_with_spot(), alone, patch=56, stride=28, concurrency=1, progress=False)
+    assert 1 < together.most <= 4 and alone.most == 1
+    assert together.log[:2] == ["start 1", "end 1"]  # the original image alone first: it decides the target
+    assert (result.target_label, result.baseline_score, result.invocations) == (same.target_label, same.baseline_score, 50)
+    assert together.calls == alone.calls == 50
+    np.testing.assert_array_equal(result.drops, same.drops)  # each drop at its own position, not in finishing order
+    np.testing.assert_array_equal(result.heatmap, same.heatmap)
+    assert result.most_sensitive_box() == same.most_sensitive_box()
+
+
+def test_a_failing_call_stops_the_map():
+    endpoint = FakeEndpoint(seconds=0.01)
+
+    def failing(image):
+        if endpoint.calls >= 5:
+            raise BadInputError("The endpoint is gone; deploy it again.")
+        return endpoint(image)
+
+    with pytest.raises(BadInputError, match="deploy it again"):
+        occlusion_map(image_with_spot(), failing, patch=56, stride=28, concurrency=4, progress=False)
+    assert endpoint.calls < 50
