@@ -16,8 +16,8 @@ BUILD  ?= build
 # SageMaker Studio's Python (the studio-check venv): this machine's pyenv 3.12, else python3.12 on the PATH.
 STUDIO_PYTHON ?= $(firstword $(wildcard /root/.pyenv/versions/3.12*/bin/python) $(shell command -v python3.12))
 # pytest-xdist workers for `make test`. The suite waits a lot (notebook kernels, endpoints provisioning, retry back-off),
-# so 4 workers finish sooner than 2 even on 2 cores (measured on a shared 2-core machine: 164-179 s against 196-218 s
-# of wall time, for about 260 s against 215 s of CPU; TEST_WORKERS=2 is kinder to a busy machine).
+# so 4 workers finish sooner than fewer even on 2 cores (measured on a shared 2-core machine: 109-118 s with 4 workers,
+# 126 s with 3, for about 175-190 s of CPU; TEST_WORKERS=2 is kinder to a busy machine).
 # `--dist loadfile` keeps each test file on one worker, so tests/test_notebooks.py executes the notebooks once
 # (`loadgroup` does not group under pytest 9: xdist 3.8 sets a node id attribute pytest 9 no longer reads).
 TEST_WORKERS ?= 4
