@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 import pytest
+from fake_progress import record_bars
 from PIL import Image, ImageFilter
 
 from helpers import classify, images, models, monitoring, state, triage
@@ -169,23 +170,7 @@ def test_traffic_to_the_remembered_serverless_endpoint_keeps_its_max_concurrency
 
 
 def test_the_traffic_progress_bar_counts_requests(fake, monkeypatch):
-    bars = []
-
-    class Bar:
-        def __init__(self, **kwargs):
-            self.kwargs, self.count = kwargs, 0
-            bars.append(self)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def update(self, n=1):
-            self.count += n
-
-    monkeypatch.setattr(monitoring, "progress_bar", lambda **kwargs: Bar(**kwargs))
+    bars = record_bars(monkeypatch, monitoring)
     monitoring.send_traffic(SETS, "ep")
     [bar] = bars
     assert bar.kwargs["total"] == bar.count == 17 and bar.kwargs["unit"] == "request"

@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
+from fake_progress import record_bars
 from PIL import Image
 
 from helpers.core.errors import BadInputError
@@ -149,23 +150,7 @@ def test_progress_bar_counts_every_call_it_announces(monkeypatch):
     """The bar says "Occlusion (N calls)" and must reach N of N, the original image's call included."""
     from helpers.core import progress
 
-    bars = []
-
-    class Bar:
-        def __init__(self, **kwargs):
-            self.kwargs, self.count = kwargs, 0
-            bars.append(self)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def update(self, n=1):
-            self.count += n
-
-    monkeypatch.setattr(progress, "progress_bar", lambda **kwargs: Bar(**kwargs))
+    bars = record_bars(monkeypatch, progress)
     result = occlusion_map(image_with_spot(), FakeEndpoint(), patch=56, stride=28)
     [bar] = bars
     assert bar.kwargs["desc"] == f"Occlusion ({result.invocations} calls)"
