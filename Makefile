@@ -31,8 +31,8 @@ unexport PYTHONDONTWRITEBYTECODE
 
 help:
 	@echo "make workshop   execute every notebook against the local mock; report in $(BUILD)/index.html"
-	@echo "make test       unit tests + notebook execution checks (each notebook once, in parallel) + browser tests"
-	@echo "make test-core  the same without the browser tests (unit, notebook and reference tests)"
+	@echo "make test       lint + unit and notebook tests (each notebook once, in parallel) + reference test + browser tests"
+	@echo "make test-core  only the unit and notebook tests: the fast loop (no Java, no reference venv, no browser)"
 	@echo "make reference-test  only the differential test: the mock against the real inference toolkit (needs Java)"
 	@echo "make nbval      re-execute the notebooks make test executed and compare what they show (nbval)"
 	@echo "make browser    only the browser tests: JupyterLab 4 in Chromium (apt-get install chromium)"
@@ -63,7 +63,7 @@ $(REFERENCE_STAMP): requirements/reference.txt
 reference: $(REFERENCE_STAMP)
 
 reference-test: setup reference
-	$(BIN)/python -m pytest tests/reference -m reference -p no:cacheprovider
+	$(BIN)/python -m pytest tests/reference -m reference -p no:cacheprovider -p no:nbval
 
 # Re-resolve the reference environment from its top-level pins and record the result.
 reference-lock:
@@ -80,15 +80,19 @@ workshop: setup
 	$(BIN)/derm-assist run --out $(BUILD)
 	@echo "Open $(BUILD)/index.html"
 
-test: setup reference lint
+# Four runs, each timed on its own: the fast loop, then the two that need a system package and a second environment
+# (the real inference toolkit: Java and .venv-reference; JupyterLab in Chromium).
+test: setup lint
 	$(MAKE) --no-print-directory test-core
+	$(MAKE) --no-print-directory reference-test
 	$(MAKE) --no-print-directory browser
 
-# The unit, notebook and reference tests, in parallel: what `make benchmark` times as the test loop. nbval's plugin is
-# off here (only `make nbval` uses it; it costs every worker a second), and --no-loadscope-reorder keeps the
-# slowest-first order of tests/conftest.py, so the long files start first.
-test-core: setup reference
-	$(BIN)/python -m pytest tests --ignore=tests/browser -m "not browser" -p no:nbval -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+# The unit and notebook tests, in parallel: the fast loop, and what `make benchmark` times. nbval's plugin is off here
+# (only `make nbval` uses it; it costs every worker a second), and --no-loadscope-reorder keeps the slowest-first
+# order of tests/conftest.py, so the long files start first.
+test-core: setup
+	$(BIN)/python -m pytest tests --ignore=tests/browser --ignore=tests/reference -m "not browser and not reference" \
+		-p no:nbval -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 lint: setup
 	$(BIN)/ruff check helpers tests benchmarks scripts conftest.py

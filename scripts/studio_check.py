@@ -32,7 +32,8 @@ EXTRAS = "mock,offline,dev,evaluation"  # the mock (its live CNN on ONNX Runtime
 TEST_TOOLS_MOVE = {
     "jsonschema": "moto[server] needs openapi-spec-validator, whose releases that accept Studio's jsonschema-path 0.5 need jsonschema>=4.24 (Studio: 4.23)",
 }
-# The same selection as `make test`'s unit and notebook run; the browser tests are a run of their own (make browser).
+# `make test`'s unit and notebook run and its reference test (`make reference-test`, the real toolkit in
+# .venv-reference, which `make test` built), in one run; the browser tests are a run of their own (make browser).
 # Tests of optional extras Studio does not ship (the web app and the Space: Gradio, transformers; the ONNX export:
 # torch) skip themselves with their reason. The offline extra is installed: the differential test against the real
 # toolkit needs the mock's live CNN, and it is small (ONNX Runtime). Workers and options as in `make test-core` (TEST_WORKERS).

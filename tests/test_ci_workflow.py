@@ -1,5 +1,5 @@
 """The GitHub Actions workflow runs the README's test command on every push and nightly, keeps what a failure
-needs to be understood, and `make test` includes the browser tests."""
+needs to be understood, and `make test` includes the reference and browser tests."""
 
 from __future__ import annotations
 
@@ -62,9 +62,12 @@ def test_workflow_caches_pip_and_keeps_the_artifacts():
     assert {"build/test-notebooks/", "build/browser-failures/"} <= kept  # executed notebooks + HTML report, screenshots
 
 
-def test_make_test_runs_the_browser_tests_apart():
-    dry = subprocess.run(["make", "-n", "--always-make", "test", "nbval", "browser", "VENV=/nonexistent-venv"], cwd=REPO_ROOT,
+def test_make_test_runs_the_reference_and_browser_tests_apart():
+    dry = subprocess.run(["make", "-n", "--always-make", "test", "VENV=/nonexistent-venv"], cwd=REPO_ROOT,
                          capture_output=True, text=True, check=True).stdout
-    pytest_runs = [line for line in dry.splitlines() if " -m pytest " in line]
-    assert any('-m "not browser"' in line or "-m 'not browser'" in line for line in pytest_runs)
-    assert any("tests/browser" in line for line in pytest_runs), f"make test does not run the browser tests:\n{dry}"
+    pytest_runs = [line for line in dry.replace("\\\n", " ").splitlines() if " -m pytest " in line]
+    assert len(pytest_runs) == 3, dry
+    core, reference, browser = pytest_runs  # the fast loop first, then the runs that need Java and Chromium
+    assert '-m "not browser and not reference"' in core and "-n " in core
+    assert "tests/reference -m reference" in reference, f"make test does not run the reference test:\n{dry}"
+    assert "tests/browser" in browser, f"make test does not run the browser tests:\n{dry}"
