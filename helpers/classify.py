@@ -49,6 +49,9 @@ RETRY_BUDGET_SECONDS = 30.0
 # against the remembered serverless endpoint they keep the pack's MaxConcurrency in flight (default_concurrency).
 # Throttling is still retried with backoff, per call. The upper limit is MAX_CONCURRENCY (helpers.core.concurrency).
 DEFAULT_CONCURRENCY = 8
+# What stops a whole batch with its one-line error, instead of being noted for one image: every other image would
+# fail the same way (a missing or not-ready endpoint, refused credentials).
+STOPS_A_BATCH = (EndpointNotFoundError, EndpointNotReadyError, CredentialsError)
 
 # A first call counts as a cold start when it is this many times the warm median and at least this much
 # slower: a serverless endpoint scaling up from zero starts the container and loads the model (seconds);
@@ -346,13 +349,12 @@ def classify_many(
         raise BadInputError(f"No images found in {', '.join(map(str, paths))}. Add JPEG or PNG files, or check the folder name.")
     spec = endpoint_model(endpoint, work_dir)
     geometry = spec.geometry if spec else None
-    aws.runtime()  # create the shared client here: boto3 clients are thread-safe, creating them is not
 
     def one(path: Path) -> Classification | DermAssistError:
         try:
             payload = images.prepare_payload(path, geometry)
             return classify_payload(payload, endpoint, top_k, name=str(path), work_dir=work_dir, budget_seconds=budget_seconds)
-        except (EndpointNotFoundError, EndpointNotReadyError, CredentialsError):
+        except STOPS_A_BATCH:
             raise  # nothing else will work either
         except DermAssistError as exc:
             return exc

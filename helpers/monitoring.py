@@ -24,9 +24,8 @@ import pandas as pd
 from PIL import Image, ImageFilter
 
 from . import classify, images, state, triage
-from .core import aws
 from .core.concurrency import check_concurrency, map_in_order
-from .core.errors import BadInputError, CredentialsError, DermAssistError, EndpointNotFoundError, EndpointNotReadyError
+from .core.errors import BadInputError, DermAssistError
 from .core.progress import progress_bar
 
 DRIFT_KINDS = {
@@ -120,14 +119,13 @@ def send_traffic(sets: dict[str, Sequence], endpoint: str | None = None, *, shuf
         raise BadInputError("No images to send: every set is empty.")
     endpoint = endpoint or state.current_endpoint()
     concurrency = check_concurrency(classify.default_concurrency(endpoint) if concurrency is None else concurrency)
-    aws.runtime()  # create the shared client here: boto3 clients are thread-safe, creating them is not
 
     def send(request) -> classify.Classification | DermAssistError:
         set_name, number, item = request
         image = item[1] if isinstance(item, tuple) else item
         try:
             return classify.classify(image, endpoint, top_k=len(triage.LABELS), inference_id=inference_id(set_name, number))
-        except (EndpointNotFoundError, EndpointNotReadyError, CredentialsError):
+        except classify.STOPS_A_BATCH:
             raise  # every other request would fail the same way
         except DermAssistError as exc:
             return exc

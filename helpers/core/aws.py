@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import os
+import threading
 from urllib.parse import urlparse
 
 import boto3
@@ -80,11 +81,16 @@ def _session(region_name: str, url: str | None) -> boto3.session.Session:
     return session
 
 
+# A made client is thread-safe; making one is not (batches call from several threads): one thread makes it.
+_making_clients = threading.Lock()
+
+
 def client(service: str):
-    """A boto3 client for ``service`` in the pack's region (cached per region and endpoint URL)."""
+    """A boto3 client for ``service`` in the pack's region (cached per region and endpoint URL), from any thread."""
     reg, url = region(), endpoint_url()
     config = _RUNTIME_CONFIG if service == "sagemaker-runtime" else _CONTROL_CONFIG
-    return _cached_client(service, reg, url, config)
+    with _making_clients:
+        return _cached_client(service, reg, url, config)
 
 
 @functools.cache

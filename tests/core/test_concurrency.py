@@ -74,3 +74,23 @@ def test_concurrency_is_a_small_whole_number(bad):
     with pytest.raises(BadInputError, match=f"concurrency must be a whole number from 1 to {MAX_CONCURRENCY}") as info:
         map_in_order(SlowCall(), range(3), concurrency=bad)
     assert "\n" not in str(info.value)
+
+
+def test_a_client_asked_for_from_many_threads_at_once_is_made_once(monkeypatch):
+    """Batches ask for the runtime client from their threads; making a boto3 client is not thread-safe."""
+    import functools
+
+    from helpers.core import aws
+
+    made = []
+
+    @functools.cache
+    def slow_client(*key):
+        made.append(key)
+        time.sleep(0.05)  # long enough for every thread to miss the cache at once, were nothing holding them
+        return object()
+
+    monkeypatch.setattr(aws, "_cached_client", slow_client)
+    monkeypatch.setenv("AWS_REGION", "eu-west-2")
+    clients = map_in_order(lambda _: aws.runtime(), range(8), concurrency=8)
+    assert len(made) == 1 and all(c is clients[0] for c in clients)
